@@ -1,0 +1,62 @@
+"""The `muster` console command: Django's management commands under one name.
+
+`muster --help` lists Muster's own commands first; every Django command still works
+(`muster migrate`, `muster createsuperuser`, …).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Commands a user of Muster needs, in the order `muster --help` shows them.
+MUSTER_COMMANDS = {
+    "demo": "build demo data (seed or national scale)",
+    "import": "import people or qualifications from CSV/XLSX",
+    "eligibility": "may this person be issued each equipment category, and why",
+    "rank": "eligible volunteers ordered by experience score",
+    "policy": "load, show and compare jurisdiction policies",
+    "serve": "run the web application with gunicorn",
+    "user": "create users and grant roles",
+}
+DJANGO_COMMANDS = {
+    "migrate": "create or upgrade the database schema",
+    "check": "check the installation",
+    "createsuperuser": "create an administrator account",
+    "shell": "Python shell with Muster loaded",
+    "dbshell": "database command-line client",
+}
+
+
+def usage() -> str:
+    width = max(len(n) for n in (*MUSTER_COMMANDS, *DJANGO_COMMANDS)) + 2
+    lines = [
+        "usage: muster COMMAND [options]    (muster COMMAND --help for a command's options)",
+        "",
+        "Muster commands:",
+        *(f"  {name.ljust(width)}{text}" for name, text in MUSTER_COMMANDS.items()),
+        "",
+        "Administration (Django):",
+        *(f"  {name.ljust(width)}{text}" for name, text in DJANGO_COMMANDS.items()),
+        "",
+        "Configuration comes from the environment: MUSTER_DATABASE_URL, MUSTER_SECRET_KEY, …",
+        "(see README). `muster help --all` lists every Django command as well.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.config.settings")
+    if not args or args[0] in {"-h", "--help", "help"} and args[1:] != ["--all"]:
+        print(usage())
+        return
+    if args[:2] == ["help", "--all"]:
+        args = ["help"]
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["muster", *args])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Database triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on history.
+
+The application never changes history, so these fire only when something goes around it;
+they make the database the last line of defence for "nothing is ever deleted".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.migrations.operations.base import Operation
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION muster_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'table % is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'restrict_violation';
+END
+$$;
+"""
+
+
+def create_sql(vendor: str, table: str) -> list[str]:
+    """Statements that make `table` append-only on this database vendor."""
+    if vendor == "postgresql":
+        return [
+            PG_FUNCTION,
+            f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
+            "FOR EACH ROW EXECUTE FUNCTION muster_refuse_change();",
+            f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON "{table}" '
+            "FOR EACH STATEMENT EXECUTE FUNCTION muster_refuse_change();",
+        ]
+    if vendor == "sqlite":
+        return [
+            f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON "{table}" BEGIN '
+            f"SELECT RAISE(ABORT, 'table {table} is append-only: UPDATE refused'); END;",
+            f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON "{table}" BEGIN '
+            f"SELECT RAISE(ABORT, 'table {table} is append-only: DELETE refused'); END;",
+        ]
+    raise NotImplementedError(f"append-only triggers are not written for {vendor}")
+
+
+def drop_sql(vendor: str, table: str) -> list[str]:
+    """Statements that remove the triggers again (migrations backwards; tamper tests)."""
+    if vendor == "postgresql":
+        return [
+            f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}";',
+            f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON "{table}";',
+        ]
+    if vendor == "sqlite":
+        return [
+            f'DROP TRIGGER IF EXISTS "{table}_no_update";',
+            f'DROP TRIGGER IF EXISTS "{table}_no_delete";',
+        ]
+    raise NotImplementedError(f"append-only triggers are not written for {vendor}")
+
+
+class MakeAppendOnly(Operation):
+    """Migration operation: install the append-only triggers on one model's table."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def _table(self, app_label: str, state: Any) -> str:
+        model = state.apps.get_model(app_label, self.model_name)
+        return str(model._meta.db_table)
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        table = self._table(app_label, to_state)
+        for statement in create_sql(schema_editor.connection.vendor, table):
+            schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        table = self._table(app_label, from_state)
+        for statement in drop_sql(schema_editor.connection.vendor, table):
+            schema_editor.execute(statement, params=None)
+
+    def describe(self) -> str:
+        return f"Make {self.model_name} append-only"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.model_name], {})

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from muster.core.append_only import MakeAppendOnly
+
+
+class Migration(migrations.Migration):
+    dependencies = [("policy", "0001_initial")]
+
+    operations = [MakeAppendOnly("PolicyVersion")]

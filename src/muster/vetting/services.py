@@ -1,0 +1,223 @@
+"""Writes to the vetting record: qualification types, awards and revocations.
+
+Qualification rows are never changed: a mistake or a lapse of trust is a revocation, and a
+renewed qualification is a new record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from muster.core.actors import Actor
+from muster.core.errors import Problem, VettingError
+from muster.journal.services import Change, record_change, record_changes
+from muster.people.models import Person
+from muster.vetting import rules
+from muster.vetting.models import Qualification, QualificationRevocation, QualificationType
+
+
+@dataclass(frozen=True)
+class TypeDefinition:
+    code: str
+    name: str
+    classes: tuple[str, ...] = ()
+    default_validity_months: int | None = None
+
+
+@dataclass(frozen=True)
+class NewQualification:
+    person: Person
+    type_code: str
+    obtained_on: dt.date
+    klass: str = ""
+    expires_on: dt.date | None = None
+    examiner: str = ""
+    evidence_ref: str = ""
+    record: str = ""
+
+    def label(self) -> str:
+        return self.record or f"qualification {self.type_code} of {self.person.national_id}"
+
+
+@transaction.atomic
+def define_qualification_types(*, actor: Actor, definitions: Iterable[TypeDefinition]) -> int:
+    """Create or update qualification types (they are data, declared by policy).
+    Returns how many were created or changed; unchanged types write nothing."""
+    existing = {t.code: t for t in QualificationType.objects.all()}
+    changes = []
+    for definition in definitions:
+        wanted = {
+            "name": definition.name,
+            "classes": list(definition.classes),
+            "default_validity_months": definition.default_validity_months,
+        }
+        current = existing.get(definition.code)
+        if current is None:
+            current = QualificationType.objects.create(code=definition.code, **wanted)
+            changes.append(Change("qualification_type.defined", "qualification_type", definition.code, wanted))
+            continue
+        before = {k: getattr(current, k) for k in wanted}
+        if before != wanted:
+            # Classes may be added, never taken away: records that use them must stay valid.
+            dropped = set(current.classes) - set(definition.classes)
+            if dropped:
+                raise VettingError.single(
+                    f"qualification type {definition.code}",
+                    "classes",
+                    f"classes cannot be removed once declared ({', '.join(sorted(dropped))})",
+                )
+            for key, value in wanted.items():
+                setattr(current, key, value)
+            current.save()
+            changes.append(
+                Change("qualification_type.redefined", "qualification_type", definition.code,
+                       {"before": before, "after": wanted})
+            )
+    record_changes(actor=actor, changes=changes)
+    return len(changes)
+
+
+def _award_problems(
+    new: NewQualification, qtype: QualificationType | None, today: dt.date
+) -> list[Problem]:
+    if qtype is None:
+        return [Problem(new.label(), "qualification", "unknown qualification type", new.type_code)]
+    return [
+        Problem(new.label(), field, rule, value)
+        for field, rule, value in rules.qualification_problems(
+            type_classes=tuple(qtype.classes),
+            klass=new.klass,
+            obtained_on=new.obtained_on,
+            expires_on=new.expires_on,
+            today=today,
+        )
+    ]
+
+
+@transaction.atomic
+def award_qualifications(
+    *, actor: Actor, awards: Sequence[NewQualification]
+) -> list[Qualification]:
+    """Record many qualifications at once, all or none, each journaled as `qualification.awarded`.
+    An expiry left empty is computed from the type's default validity."""
+    types = {t.code: t for t in QualificationType.objects.all()}
+    today = timezone.localdate()
+    problems = [p for new in awards for p in _award_problems(new, types.get(new.type_code), today)]
+    if problems:
+        raise VettingError(problems)
+    rows = []
+    for new in awards:
+        qtype = types[new.type_code]
+        expires_on = new.expires_on or rules.default_expiry(new.obtained_on, qtype.default_validity_months)
+        rows.append(
+            Qualification(
+                person=new.person,
+                qualification_type=qtype,
+                klass=new.klass,
+                obtained_on=new.obtained_on,
+                expires_on=expires_on,
+                examiner=new.examiner,
+                evidence_ref=new.evidence_ref,
+                actor=actor.label,
+            )
+        )
+    _refuse_duplicates(rows, awards)
+    created = Qualification.objects.bulk_create(rows, batch_size=2000)
+    record_changes(
+        actor=actor,
+        changes=(
+            Change(
+                "qualification.awarded",
+                "person",
+                q.person_id,
+                {
+                    "qualification": q.pk,
+                    "type": new.type_code,
+                    "class": q.klass,
+                    "obtained_on": q.obtained_on,
+                    "expires_on": q.expires_on,
+                    "examiner": q.examiner,
+                    "evidence": q.evidence_ref,
+                },
+            )
+            for q, new in zip(created, awards, strict=True)
+        ),
+    )
+    return created
+
+
+def _refuse_duplicates(rows: list[Qualification], awards: Sequence[NewQualification]) -> None:
+    """The natural key (person, type, class, obtained) is unique: say which row repeats it."""
+    keys = [(q.person.pk, q.qualification_type.pk, q.klass, q.obtained_on) for q in rows]
+    problems = []
+    seen: set[tuple[object, ...]] = set()
+    for key, new in zip(keys, awards, strict=True):
+        if key in seen:
+            problems.append(Problem(new.label(), "obtained_on", "the same qualification appears twice"))
+        seen.add(key)
+    person_ids = {k[0] for k in keys}
+    existing: set[tuple[object, ...]] = set()
+    ids = sorted(person_ids)
+    for start in range(0, len(ids), 2000):
+        existing.update(
+            Qualification.objects.filter(person_id__in=ids[start : start + 2000]).values_list(
+                "person_id", "qualification_type_id", "klass", "obtained_on"
+            )
+        )
+    for key, new in zip(keys, awards, strict=True):
+        if key in existing:
+            problems.append(
+                Problem(new.label(), "obtained_on", "this qualification is already recorded",
+                        new.obtained_on.isoformat())
+            )
+    if problems:
+        raise VettingError(problems)
+
+
+def award_qualification(*, actor: Actor, award: NewQualification) -> Qualification:
+    """Record one qualification; see award_qualifications."""
+    return award_qualifications(actor=actor, awards=[award])[0]
+
+
+@transaction.atomic
+def revoke_qualification(
+    *, actor: Actor, qualification: Qualification, revoked_on: dt.date, reason: str
+) -> QualificationRevocation:
+    """Revoke a qualification from `revoked_on` on; the record itself stays as it was."""
+    label = f"qualification {qualification.pk} of person {qualification.person.national_id}"
+    problems = []
+    if QualificationRevocation.objects.select_for_update().filter(qualification=qualification).exists():
+        problems.append(Problem(label, "revoked_on", "is already revoked"))
+    if not reason.strip():
+        problems.append(Problem(label, "reason", "a revocation needs a reason"))
+    if revoked_on < qualification.obtained_on:
+        problems.append(Problem(label, "revoked_on", "is before the qualification was obtained",
+                                revoked_on.isoformat()))
+    if revoked_on > timezone.localdate():
+        problems.append(Problem(label, "revoked_on", "cannot be in the future", revoked_on.isoformat()))
+    if problems:
+        raise VettingError(problems)
+    revocation = QualificationRevocation.objects.create(
+        qualification=qualification, revoked_on=revoked_on, reason=reason, actor=actor.label
+    )
+    record_change(
+        actor=actor,
+        change=Change(
+            "qualification.revoked",
+            "person",
+            qualification.person_id,
+            {
+                "qualification": qualification.pk,
+                "type": qualification.qualification_type.code,
+                "class": qualification.klass,
+                "revoked_on": revoked_on,
+                "reason": reason,
+            },
+        ),
+    )
+    return revocation
