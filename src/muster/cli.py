@@ -17,6 +17,7 @@ MUSTER_COMMANDS = {
     "rank": "eligible volunteers ordered by experience score",
     "policy": "load, show and compare jurisdiction policies",
     "serve": "run the web application with gunicorn",
+    "unit": "create units and show the unit tree",
     "user": "create users and grant roles",
 }
 DJANGO_COMMANDS = {
@@ -48,7 +49,7 @@ def usage() -> str:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.config.settings")
-    if not args or args[0] in {"-h", "--help", "help"} and args[1:] != ["--all"]:
+    if not args or (args[0] in {"-h", "--help", "help"} and args[1:] != ["--all"]):
         print(usage())
         return
     if args[:2] == ["help", "--all"]:

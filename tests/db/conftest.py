@@ -11,10 +11,18 @@ from muster.people.services import NewPerson, create_unit, register_person
 
 @pytest.fixture
 def org(db, actor):
-    region = create_unit(actor=actor, code="R1", name="Northern Region", kind="region", jurisdiction="national")
-    battalion = create_unit(actor=actor, code="R1-B1", name="1st Battalion", kind="battalion", parent=region)
-    company = create_unit(actor=actor, code="R1-B1-C1", name="A Company", kind="company", parent=battalion)
-    other = create_unit(actor=actor, code="R2", name="Southern Region", kind="region", jurisdiction="national")
+    region = create_unit(
+        actor=actor, code="R1", name="Northern Region", kind="region", jurisdiction="national"
+    )
+    battalion = create_unit(
+        actor=actor, code="R1-B1", name="1st Battalion", kind="battalion", parent=region
+    )
+    company = create_unit(
+        actor=actor, code="R1-B1-C1", name="A Company", kind="company", parent=battalion
+    )
+    other = create_unit(
+        actor=actor, code="R2", name="Southern Region", kind="region", jurisdiction="national"
+    )
     return {"region": region, "battalion": battalion, "company": company, "other_region": other}
 
 

@@ -16,7 +16,9 @@ from muster.people.services import change_status
 
 def test_entries_are_numbered_without_gaps_from_zero(db, actor):
     with transaction.atomic():
-        record_changes(actor=actor, changes=[Change("test.happened", "test", i, {"i": i}) for i in range(5)])
+        record_changes(
+            actor=actor, changes=[Change("test.happened", "test", i, {"i": i}) for i in range(5)]
+        )
     with transaction.atomic():
         record_change(actor=actor, change=Change("test.happened", "test", 5, {"i": 5}))
     assert list(JournalEntry.objects.values_list("seq", flat=True)) == [0, 1, 2, 3, 4, 5]
@@ -26,7 +28,8 @@ def test_entries_are_numbered_without_gaps_from_zero(db, actor):
 def test_body_is_rfc8785_canonical_json_of_the_whole_entry(db, actor):
     with transaction.atomic():
         entry = record_change(
-            actor=actor, change=Change("test.happened", "test", "x", {"b": "Ї", "a": [1, {"z": 2, "y": None}]})
+            actor=actor,
+            change=Change("test.happened", "test", "x", {"b": "Ї", "a": [1, {"z": 2, "y": None}]}),
         )
     document = json.loads(entry.body)
     assert rfc8785.dumps(document).decode() == entry.body
@@ -44,11 +47,16 @@ def test_journaling_outside_a_transaction_is_refused(transactional_db, actor):
 def test_a_state_change_and_its_entry_commit_together(make_person, actor, today):
     person = make_person()
     before = JournalHead.objects.get().size
-    change_status(actor=actor, person=person, to_status="suspended", effective_on=today, reason="inquiry")
+    change_status(
+        actor=actor, person=person, to_status="suspended", effective_on=today, reason="inquiry"
+    )
     entry = JournalEntry.objects.get(seq=before)
     assert entry.kind == "person.suspended"
     assert json.loads(entry.body)["data"] == {
-        "effective_on": today.isoformat(), "from": "active", "reason": "inquiry", "to": "suspended",
+        "effective_on": today.isoformat(),
+        "from": "active",
+        "reason": "inquiry",
+        "to": "suspended",
     }
 
 
@@ -56,7 +64,9 @@ def test_a_refused_change_leaves_no_entry(make_person, actor, today):
     person = make_person(status="discharged")
     before = JournalHead.objects.get().size
     with pytest.raises(Exception, match="discharge is final"):
-        change_status(actor=actor, person=person, to_status="active", effective_on=today, reason="oops")
+        change_status(
+            actor=actor, person=person, to_status="active", effective_on=today, reason="oops"
+        )
     assert JournalHead.objects.get().size == before
     assert JournalEntry.objects.count() == before
     assert Person.objects.get(pk=person.pk).status == "discharged"
@@ -75,7 +85,11 @@ def test_a_refused_change_leaves_no_entry(make_person, actor, today):
 def test_the_database_refuses_to_edit_history(make_person, statement):
     make_person()
     table = statement.split()[1] if statement.startswith("UPDATE") else statement.split()[2]
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement)
     assert table  # the statement named a history table
 
@@ -83,7 +97,11 @@ def test_the_database_refuses_to_edit_history(make_person, statement):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL only")
 def test_postgresql_refuses_to_truncate_the_journal(make_person):
     make_person()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("TRUNCATE journal_journalentry")
     assert JournalEntry.objects.exists()
     assert StatusChange.objects.exists()

@@ -6,9 +6,14 @@ import getpass
 import os
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 
+from muster.accounts.choices import Role
+from muster.accounts.models import RoleGrant, User
 from muster.core.actors import Actor
-from muster.core.errors import AuthenticationFailed
+from muster.core.errors import AuthenticationFailed, Problem, RegistryError
+from muster.journal.services import Change, record_change
+from muster.people.models import Unit
 
 
 def authenticate_actor(*, username: str | None, password: str | None, interactive: bool) -> Actor:
@@ -36,3 +41,49 @@ def authenticate_actor(*, username: str | None, password: str | None, interactiv
             f"user {username}", "password", "unknown user or wrong password"
         )
     return Actor.for_user(user)
+
+
+@transaction.atomic
+def create_user(*, actor: Actor, username: str, password: str, email: str = "") -> User:
+    """A new account; the password must pass Django's validators."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    record = f"user {username}"
+    if User.objects.filter(username=username).exists():
+        raise RegistryError.single(record, "username", "is taken")
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise RegistryError(
+            [Problem(record, "password", message) for message in error.messages]
+        ) from None
+    user = User.objects.create_user(username=username, password=password, email=email)
+    record_change(
+        actor=actor,
+        change=Change("user.created", "user", username, {"username": username, "email": email}),
+    )
+    return user
+
+
+@transaction.atomic
+def grant_role(*, actor: Actor, username: str, role: str, unit: Unit | None) -> RoleGrant:
+    """Let a user act in `role` over a unit subtree (everything when unit is None)."""
+    record = f"user {username}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise RegistryError.single(record, "username", "no such user")
+    if role not in Role.values:
+        raise RegistryError.single(record, "role", f"must be one of {', '.join(Role.values)}", role)
+    grant, created = RoleGrant.objects.get_or_create(user=user, role=role, unit=unit)
+    if created:
+        record_change(
+            actor=actor,
+            change=Change(
+                "role.granted",
+                "user",
+                username,
+                {"role": role, "unit": unit.code if unit else None},
+            ),
+        )
+    return grant

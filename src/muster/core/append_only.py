@@ -71,12 +71,16 @@ class MakeAppendOnly(Operation):
         model = state.apps.get_model(app_label, self.model_name)
         return str(model._meta.db_table)
 
-    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         table = self._table(app_label, to_state)
         for statement in create_sql(schema_editor.connection.vendor, table):
             schema_editor.execute(statement, params=None)
 
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         table = self._table(app_label, from_state)
         for statement in drop_sql(schema_editor.connection.vendor, table):
             schema_editor.execute(statement, params=None)

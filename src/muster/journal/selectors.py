@@ -9,9 +9,9 @@ from muster.journal.models import JournalEntry
 
 def entries_about(subject_type: str, subject_id: str | int) -> QuerySet[JournalEntry]:
     """Every entry about one subject, oldest first."""
-    return JournalEntry.objects.filter(subject_type=subject_type, subject_id=str(subject_id)).order_by(
-        "seq"
-    )
+    return JournalEntry.objects.filter(
+        subject_type=subject_type, subject_id=str(subject_id)
+    ).order_by("seq")
 
 
 def journal_size() -> int:

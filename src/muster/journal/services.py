@@ -37,9 +37,7 @@ def _lock_head() -> JournalHead:
     return head
 
 
-def entry_document(
-    *, seq: int, at: str, actor: str, change: Change
-) -> dict[str, Any]:
+def entry_document(*, seq: int, at: str, actor: str, change: Change) -> dict[str, Any]:
     """The whole entry as the JSON object whose canonical bytes are the log leaf."""
     return {
         "seq": seq,
@@ -55,7 +53,9 @@ def record_changes(*, actor: Actor, changes: Iterable[Change]) -> list[JournalEn
     """Append `changes` in order, under one lock of the head row, inside the caller's
     transaction. Returns the entries written (empty when there were no changes)."""
     if not connection.in_atomic_block:
-        raise JournalOutsideTransaction("journal entries must be written inside the change's transaction")
+        raise JournalOutsideTransaction(
+            "journal entries must be written inside the change's transaction"
+        )
     pending = list(changes)
     if not pending:
         return []

@@ -94,4 +94,6 @@ class StatusChange(models.Model):
         ordering = ["person", "effective_on", "id"]
 
     def __str__(self) -> str:
-        return f"{self.person_id}: {self.from_status or '—'} → {self.to_status} on {self.effective_on}"
+        return (
+            f"{self.person_id}: {self.from_status or '—'} → {self.to_status} on {self.effective_on}"
+        )

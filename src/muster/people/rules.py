@@ -81,7 +81,13 @@ def person_problems(
         if birth_date > today:
             problems.append(("birth_date", "is in the future", birth_date.isoformat()))
         elif _years_between(birth_date, today) > MAX_AGE_YEARS:
-            problems.append(("birth_date", f"makes the person older than {MAX_AGE_YEARS}", birth_date.isoformat()))
+            problems.append(
+                (
+                    "birth_date",
+                    f"makes the person older than {MAX_AGE_YEARS}",
+                    birth_date.isoformat(),
+                )
+            )
     if joined_on is not None:
         if joined_on > today:
             problems.append(("joined_on", "is in the future", joined_on.isoformat()))
@@ -89,10 +95,16 @@ def person_problems(
             problems.append(("joined_on", "is not after the birth date", joined_on.isoformat()))
         elif birth_date is not None and _years_between(birth_date, joined_on) < MIN_AGE_YEARS:
             problems.append(
-                ("joined_on", f"the person was under {MIN_AGE_YEARS} on this date", joined_on.isoformat())
+                (
+                    "joined_on",
+                    f"the person was under {MIN_AGE_YEARS} on this date",
+                    joined_on.isoformat(),
+                )
             )
     if prior_service_months < 0:
         problems.append(("prior_service_months", "cannot be negative", str(prior_service_months)))
     if combat_experience_months < 0:
-        problems.append(("combat_experience_months", "cannot be negative", str(combat_experience_months)))
+        problems.append(
+            ("combat_experience_months", "cannot be negative", str(combat_experience_months))
+        )
     return problems

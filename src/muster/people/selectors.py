@@ -21,11 +21,15 @@ def unit_by_code(code: str) -> Unit:
 def person_by_national_id(national_id: str) -> Person:
     from muster.people.rules import normalise_national_id
 
-    person = Person.objects.select_related("unit").filter(
-        national_id=normalise_national_id(national_id)
-    ).first()
+    person = (
+        Person.objects.select_related("unit")
+        .filter(national_id=normalise_national_id(national_id))
+        .first()
+    )
     if person is None:
-        raise NotFound.single(f"person {national_id}", "national_id", "no volunteer has this identifier")
+        raise NotFound.single(
+            f"person {national_id}", "national_id", "no volunteer has this identifier"
+        )
     return person
 
 
@@ -69,5 +73,7 @@ def existing_national_ids(ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
-        found.update(Person.objects.filter(national_id__in=chunk).values_list("national_id", flat=True))
+        found.update(
+            Person.objects.filter(national_id__in=chunk).values_list("national_id", flat=True)
+        )
     return found

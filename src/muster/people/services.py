@@ -74,15 +74,23 @@ def create_unit(
     record = f"unit {code}"
     problems = []
     if not UNIT_CODE.match(code):
-        problems.append(Problem(record, "code", "must be 1–40 letters, digits, '.', '_' or '-'", code))
+        problems.append(
+            Problem(record, "code", "must be 1–40 letters, digits, '.', '_' or '-'", code)
+        )
     if kind not in UnitKind.values:
-        problems.append(Problem(record, "kind", f"must be one of {', '.join(UnitKind.values)}", kind))
+        problems.append(
+            Problem(record, "kind", f"must be one of {', '.join(UnitKind.values)}", kind)
+        )
     if kind == UnitKind.REGION and parent is not None:
-        problems.append(Problem(record, "parent", "a region is at the top of the tree", parent.code))
+        problems.append(
+            Problem(record, "parent", "a region is at the top of the tree", parent.code)
+        )
     if kind != UnitKind.REGION and parent is None:
         problems.append(Problem(record, "parent", "every unit but a region needs a parent"))
     if kind == UnitKind.REGION and not jurisdiction:
-        problems.append(Problem(record, "jurisdiction", "a region must name its policy jurisdiction"))
+        problems.append(
+            Problem(record, "jurisdiction", "a region must name its policy jurisdiction")
+        )
     if not name.strip():
         problems.append(Problem(record, "name", "is required"))
     if Unit.objects.filter(code=code).exists():
@@ -128,7 +136,9 @@ def _person_problems(new: NewPerson, today: dt.date) -> list[Problem]:
     problems = [Problem(new.label(), f, rule, value) for f, rule, value in found]
     if new.unit_role not in UnitRole.values:
         problems.append(
-            Problem(new.label(), "role", f"must be one of {', '.join(UnitRole.values)}", new.unit_role)
+            Problem(
+                new.label(), "role", f"must be one of {', '.join(UnitRole.values)}", new.unit_role
+            )
         )
     return problems
 
@@ -168,7 +178,12 @@ def register_people(*, actor: Actor, people: Sequence[NewPerson]) -> list[Person
     for new in people:
         if new.national_id in taken:
             problems.append(
-                Problem(new.label(), "national_id", "a volunteer with this identifier exists", new.national_id)
+                Problem(
+                    new.label(),
+                    "national_id",
+                    "a volunteer with this identifier exists",
+                    new.national_id,
+                )
             )
     if problems:
         raise RegistryError(problems)
@@ -195,12 +210,18 @@ def register_people(*, actor: Actor, people: Sequence[NewPerson]) -> list[Person
             batch_size=2000,
         )
     except IntegrityError as exc:  # a concurrent registration took an identifier
-        raise RegistryError.single("people", "national_id", f"identifier already registered ({exc})") from exc
+        raise RegistryError.single(
+            "people", "national_id", f"identifier already registered ({exc})"
+        ) from exc
     Membership.objects.bulk_create(
         [
             Membership(
-                person=person, unit=new.unit, role=new.unit_role, since=new.joined_on,
-                reason=new.reason, actor=actor.label,
+                person=person,
+                unit=new.unit,
+                role=new.unit_role,
+                since=new.joined_on,
+                reason=new.reason,
+                actor=actor.label,
             )
             for person, new in zip(created, people, strict=True)
         ],
@@ -209,8 +230,12 @@ def register_people(*, actor: Actor, people: Sequence[NewPerson]) -> list[Person
     StatusChange.objects.bulk_create(
         [
             StatusChange(
-                person=person, from_status="", to_status=new.status, effective_on=new.joined_on,
-                reason=new.reason, actor=actor.label,
+                person=person,
+                from_status="",
+                to_status=new.status,
+                effective_on=new.joined_on,
+                reason=new.reason,
+                actor=actor.label,
             )
             for person, new in zip(created, people, strict=True)
         ],
@@ -240,13 +265,24 @@ def move_person(
     locked = Person.objects.select_for_update().get(pk=person.pk)
     problems = []
     if role not in UnitRole.values:
-        problems.append(Problem(record, "role", f"must be one of {', '.join(UnitRole.values)}", role))
+        problems.append(
+            Problem(record, "role", f"must be one of {', '.join(UnitRole.values)}", role)
+        )
     if locked.unit_id == unit.pk and locked.unit_role == role:
-        problems.append(Problem(record, "unit", "the volunteer is already in this unit with this role", unit.code))
+        problems.append(
+            Problem(
+                record, "unit", "the volunteer is already in this unit with this role", unit.code
+            )
+        )
     last = Membership.objects.filter(person=locked).order_by("-since", "-id").first()
     if last is not None and since < last.since:
         problems.append(
-            Problem(record, "since", f"is before the current placement began ({last.since})", since.isoformat())
+            Problem(
+                record,
+                "since",
+                f"is before the current placement began ({last.since})",
+                since.isoformat(),
+            )
         )
     if not reason.strip():
         problems.append(Problem(record, "reason", "is required"))
@@ -265,7 +301,13 @@ def move_person(
             "person.moved",
             "person",
             locked.pk,
-            {"from": previous_unit, "to": unit.code, "role": role, "since": since, "reason": reason},
+            {
+                "from": previous_unit,
+                "to": unit.code,
+                "role": role,
+                "since": since,
+                "reason": reason,
+            },
         ),
     )
     person.unit, person.unit_role = unit, role
@@ -286,7 +328,9 @@ def change_status(
     if not reason.strip():
         problems.append(Problem(record, "reason", "is required for every status change"))
     if effective_on > _today():
-        problems.append(Problem(record, "effective_on", "cannot be in the future", effective_on.isoformat()))
+        problems.append(
+            Problem(record, "effective_on", "cannot be in the future", effective_on.isoformat())
+        )
     if problems:
         raise RegistryError(problems)
     change = StatusChange.objects.create(
@@ -303,7 +347,12 @@ def change_status(
             f"person.{_status_verb(to_status)}",
             "person",
             locked.pk,
-            {"from": locked.status, "to": to_status, "effective_on": effective_on, "reason": reason},
+            {
+                "from": locked.status,
+                "to": to_status,
+                "effective_on": effective_on,
+                "reason": reason,
+            },
         ),
     )
     locked.status = to_status
@@ -332,7 +381,10 @@ def update_person_details(
     unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
     if unknown:
         raise RegistryError(
-            [Problem(record, name, "cannot be changed this way (use move or status change)") for name in unknown]
+            [
+                Problem(record, name, "cannot be changed this way (use move or status change)")
+                for name in unknown
+            ]
         )
     locked = Person.objects.select_for_update().get(pk=person.pk)
     diff = {
@@ -365,7 +417,10 @@ def update_person_details(
             "person.updated",
             "person",
             locked.pk,
-            {"changes": {k: {"old": old, "new": new} for k, (old, new) in diff.items()}, "reason": reason},
+            {
+                "changes": {k: {"old": old, "new": new} for k, (old, new) in diff.items()},
+                "reason": reason,
+            },
         ),
     )
     for name, (_, value) in diff.items():

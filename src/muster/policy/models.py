@@ -19,7 +19,9 @@ class PolicyVersion(models.Model):
     class Meta:
         ordering = ["jurisdiction", "effective_from", "loaded_at"]
         constraints = [
-            models.UniqueConstraint(fields=["jurisdiction", "version"], name="policy_version_unique"),
+            models.UniqueConstraint(
+                fields=["jurisdiction", "version"], name="policy_version_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -84,7 +84,9 @@ class Requirement(_Strict):
     def _one_kind(self) -> Requirement:
         if self.any_of is None:
             if self.qualification is None:
-                raise ValueError("a requirement names a qualification, or lists any_of alternatives")
+                raise ValueError(
+                    "a requirement names a qualification, or lists any_of alternatives"
+                )
             return self
         if self.qualification is not None or self.klass is not None or self.within_months:
             raise ValueError("an any_of requirement puts qualification/class/within_months inside")
@@ -238,7 +240,9 @@ def _cross_problems(doc: PolicyDocument) -> Iterator[tuple[str, str, str]]:
             path = f"{where}.class_requires.{klass}"
             yield from _requirement_problems(path, extra, category, types)
         if category.storage and category.storage.min_security not in levels:
-            rule = f"unknown security level — declare it under security_levels ({', '.join(levels)})"
+            rule = (
+                f"unknown security level — declare it under security_levels ({', '.join(levels)})"
+            )
             yield f"{where}.storage.min_security", rule, category.storage.min_security
     for name, cats in (
         ("counts.interval_days", list(doc.counts.interval_days)),
@@ -275,7 +279,11 @@ def _requirement_problems(
                 yield f"{where}.class", f"{code} has no classes", alt.klass
             elif alt.klass == CLASS_PLACEHOLDER:
                 if not category.classes:
-                    yield f"{where}.class", "$class needs the category to declare classes", alt.klass
+                    yield (
+                        f"{where}.class",
+                        "$class needs the category to declare classes",
+                        alt.klass,
+                    )
                 for klass in category.classes:
                     if klass not in declared.classes:
                         rule = f"{code} has no class '{klass}' for $class ({_listed(declared)})"
@@ -291,12 +299,14 @@ def _listed(qual_type: QualificationTypePolicy) -> str:
 def parse_policy(text: str, *, source: str = "<policy>") -> PolicyDocument:
     """Read and validate a YAML policy; on any fault raise PolicyError listing every problem."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}" if mark else ""
         where = f" ({line}, column {mark.column + 1})" if mark else ""
-        raise PolicyError([Problem(source, line, f"not valid YAML: {exc.problem}{where}")]) from None
+        raise PolicyError(
+            [Problem(source, line, f"not valid YAML: {exc.problem}{where}")]
+        ) from None
     except yaml.YAMLError as exc:
         raise PolicyError([Problem(source, "", f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):

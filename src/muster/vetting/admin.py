@@ -11,7 +11,14 @@ class QualificationTypeAdmin(ReadOnlyAdmin):
 
 @admin.register(Qualification)
 class QualificationAdmin(ReadOnlyAdmin):
-    list_display = ("person", "qualification_type", "klass", "obtained_on", "expires_on", "examiner")
+    list_display = (
+        "person",
+        "qualification_type",
+        "klass",
+        "obtained_on",
+        "expires_on",
+        "examiner",
+    )
     list_filter = ("qualification_type",)
     list_select_related = ("person", "qualification_type")
     search_fields = ("person__national_id", "person__family_name")

@@ -39,7 +39,9 @@ def qualification_problems(
     if obtained_on > today:
         problems.append(("obtained_on", "is in the future", obtained_on.isoformat()))
     if obtained_on < OLDEST_PLAUSIBLE:
-        problems.append(("obtained_on", f"is before {OLDEST_PLAUSIBLE.isoformat()}", obtained_on.isoformat()))
+        problems.append(
+            ("obtained_on", f"is before {OLDEST_PLAUSIBLE.isoformat()}", obtained_on.isoformat())
+        )
     if expires_on is not None and expires_on <= obtained_on:
         problems.append(("expires_on", "must be after the date obtained", expires_on.isoformat()))
     return problems

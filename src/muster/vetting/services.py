@@ -59,7 +59,9 @@ def define_qualification_types(*, actor: Actor, definitions: Iterable[TypeDefini
         current = existing.get(definition.code)
         if current is None:
             current = QualificationType.objects.create(code=definition.code, **wanted)
-            changes.append(Change("qualification_type.defined", "qualification_type", definition.code, wanted))
+            changes.append(
+                Change("qualification_type.defined", "qualification_type", definition.code, wanted)
+            )
             continue
         before = {k: getattr(current, k) for k in wanted}
         if before != wanted:
@@ -75,8 +77,12 @@ def define_qualification_types(*, actor: Actor, definitions: Iterable[TypeDefini
                 setattr(current, key, value)
             current.save()
             changes.append(
-                Change("qualification_type.redefined", "qualification_type", definition.code,
-                       {"before": before, "after": wanted})
+                Change(
+                    "qualification_type.redefined",
+                    "qualification_type",
+                    definition.code,
+                    {"before": before, "after": wanted},
+                )
             )
     record_changes(actor=actor, changes=changes)
     return len(changes)
@@ -113,7 +119,9 @@ def award_qualifications(
     rows = []
     for new in awards:
         qtype = types[new.type_code]
-        expires_on = new.expires_on or rules.default_expiry(new.obtained_on, qtype.default_validity_months)
+        expires_on = new.expires_on or rules.default_expiry(
+            new.obtained_on, qtype.default_validity_months
+        )
         rows.append(
             Qualification(
                 person=new.person,
@@ -158,7 +166,9 @@ def _refuse_duplicates(rows: list[Qualification], awards: Sequence[NewQualificat
     seen: set[tuple[object, ...]] = set()
     for key, new in zip(keys, awards, strict=True):
         if key in seen:
-            problems.append(Problem(new.label(), "obtained_on", "the same qualification appears twice"))
+            problems.append(
+                Problem(new.label(), "obtained_on", "the same qualification appears twice")
+            )
         seen.add(key)
     person_ids = {k[0] for k in keys}
     existing: set[tuple[object, ...]] = set()
@@ -172,8 +182,12 @@ def _refuse_duplicates(rows: list[Qualification], awards: Sequence[NewQualificat
     for key, new in zip(keys, awards, strict=True):
         if key in existing:
             problems.append(
-                Problem(new.label(), "obtained_on", "this qualification is already recorded",
-                        new.obtained_on.isoformat())
+                Problem(
+                    new.label(),
+                    "obtained_on",
+                    "this qualification is already recorded",
+                    new.obtained_on.isoformat(),
+                )
             )
     if problems:
         raise VettingError(problems)
@@ -191,15 +205,27 @@ def revoke_qualification(
     """Revoke a qualification from `revoked_on` on; the record itself stays as it was."""
     label = f"qualification {qualification.pk} of person {qualification.person.national_id}"
     problems = []
-    if QualificationRevocation.objects.select_for_update().filter(qualification=qualification).exists():
+    if (
+        QualificationRevocation.objects.select_for_update()
+        .filter(qualification=qualification)
+        .exists()
+    ):
         problems.append(Problem(label, "revoked_on", "is already revoked"))
     if not reason.strip():
         problems.append(Problem(label, "reason", "a revocation needs a reason"))
     if revoked_on < qualification.obtained_on:
-        problems.append(Problem(label, "revoked_on", "is before the qualification was obtained",
-                                revoked_on.isoformat()))
+        problems.append(
+            Problem(
+                label,
+                "revoked_on",
+                "is before the qualification was obtained",
+                revoked_on.isoformat(),
+            )
+        )
     if revoked_on > timezone.localdate():
-        problems.append(Problem(label, "revoked_on", "cannot be in the future", revoked_on.isoformat()))
+        problems.append(
+            Problem(label, "revoked_on", "cannot be in the future", revoked_on.isoformat())
+        )
     if problems:
         raise VettingError(problems)
     revocation = QualificationRevocation.objects.create(

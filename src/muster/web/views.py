@@ -14,7 +14,9 @@ def health(request: HttpRequest) -> JsonResponse:
     """Answers 200 when the database answers; for load balancers and monitoring."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "database": connection.vendor, "journal_size": journal_size()})
+    return JsonResponse(
+        {"status": "ok", "database": connection.vendor, "journal_size": journal_size()}
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
 
 from muster.accounts.services import authenticate_actor
 from muster.core.actors import Actor
@@ -24,6 +25,10 @@ class MusterCommand(BaseCommand):
         return authenticate_actor(
             username=options.get("user"), password=None, interactive=sys.stdin.isatty()
         )
+
+    def console(self, width: int = 120) -> Console:
+        """A rich console writing to this command's stdout (so tests can capture it)."""
+        return Console(file=cast(IO[str], self.stdout), width=width, highlight=False)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

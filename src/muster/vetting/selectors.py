@@ -1,0 +1,207 @@
+"""Reads over vetting records, and eligibility computed from them by the policy engine.
+
+Eligibility is never stored: it is evaluated from the records and the policy in force each
+time, so it cannot drift from either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Max, QuerySet
+
+from muster.people.models import Membership, Person, Unit
+from muster.people.selectors import jurisdiction_of
+from muster.policy.ranking import ExperienceFacts, Score, rank
+from muster.policy.rules import Decision, PersonFacts, QualificationFact, evaluate_all
+from muster.policy.schema import PolicyDocument
+from muster.policy.selectors import policy_in_force
+from muster.vetting.models import Qualification
+
+CHUNK = 5000
+_QUAL_FIELDS = (
+    "person_id",
+    "qualification_type__code",
+    "klass",
+    "obtained_on",
+    "expires_on",
+    "revocation__revoked_on",
+)
+
+
+def qualifications_of(person: Person) -> QuerySet[Qualification]:
+    """A person's whole qualification history, newest first, with revocations."""
+    return (
+        Qualification.objects.filter(person=person)
+        .select_related("qualification_type", "revocation")
+        .order_by("-obtained_on", "-id")
+    )
+
+
+def _fact(row: tuple[object, ...]) -> QualificationFact:
+    _, code, klass, obtained, expires, revoked = row
+    return QualificationFact(
+        type_code=str(code),
+        klass=str(klass),
+        obtained_on=obtained,  # type: ignore[arg-type]
+        expires_on=expires,  # type: ignore[arg-type]
+        revoked_on=revoked,  # type: ignore[arg-type]
+    )
+
+
+def person_facts(person: Person) -> PersonFacts:
+    rows = Qualification.objects.filter(person=person).values_list(*_QUAL_FIELDS)
+    return PersonFacts(
+        ref=person.national_id,
+        status=person.status,
+        birth_date=person.birth_date,
+        qualifications=tuple(_fact(row) for row in rows),
+    )
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """The registry fields eligibility and ranking need, without a model instance per person."""
+
+    pk: int
+    national_id: str
+    name: str
+    unit_code: str
+    unit_path: str
+    jurisdiction: str
+    prior_service_months: int
+    combat_experience_months: int
+    since_in_unit: dt.date | None
+
+
+def people_with_facts(people: QuerySet[Person]) -> Iterator[tuple[PersonRow, PersonFacts]]:
+    """Stream (row, facts) for every person in `people`, a few queries per 5,000 people."""
+    jurisdictions = _jurisdictions_by_unit()
+    last_id = 0
+    while True:
+        chunk = list(
+            people.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "national_id",
+                "family_name",
+                "given_name",
+                "unit_id",
+                "unit__code",
+                "unit__path",
+                "status",
+                "birth_date",
+                "prior_service_months",
+                "combat_experience_months",
+            )[:CHUNK]
+        )
+        if not chunk:
+            return
+        last_id = chunk[-1][0]
+        ids = [row[0] for row in chunk]
+        quals: dict[int, list[QualificationFact]] = defaultdict(list)
+        for row in Qualification.objects.filter(person_id__in=ids).values_list(*_QUAL_FIELDS):
+            quals[row[0]].append(_fact(row))
+        since = dict(
+            Membership.objects.filter(person_id__in=ids)
+            .values("person_id")
+            .annotate(latest=Max("since"))
+            .values_list("person_id", "latest")
+        )
+        for pk, nid, family, given, unit_id, code, path, status, born, prior, combat in chunk:
+            yield (
+                PersonRow(
+                    pk=pk,
+                    national_id=nid,
+                    name=f"{family} {given}",
+                    unit_code=code,
+                    unit_path=path,
+                    jurisdiction=jurisdictions[unit_id],
+                    prior_service_months=prior,
+                    combat_experience_months=combat,
+                    since_in_unit=since.get(pk),
+                ),
+                PersonFacts(
+                    ref=nid, status=status, birth_date=born, qualifications=tuple(quals[pk])
+                ),
+            )
+
+
+def _jurisdictions_by_unit() -> dict[int, str]:
+    """unit id → the nearest jurisdiction on the unit or an ancestor, for every unit."""
+    units = list(Unit.objects.values_list("pk", "path", "jurisdiction"))
+    own = {pk: j for pk, _, j in units}
+    result = {}
+    for pk, path, _ in units:
+        chain = [int(p) for p in path.strip("/").split("/") if p]
+        result[pk] = next((own[u] for u in reversed(chain) if own.get(u)), "")
+    return result
+
+
+def eligibility_of(person: Person, moment: dt.date, category: str | None = None) -> list[Decision]:
+    """Every decision for a person at `moment`, under the policy in force for their unit."""
+    policy = policy_in_force(jurisdiction_of(person.unit), moment)
+    return evaluate_all(person_facts(person), policy, moment, category)
+
+
+def months_between(earlier: dt.date, later: dt.date) -> int:
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    return max(0, months - (later.day < earlier.day))
+
+
+@dataclass(frozen=True)
+class Ranked:
+    person: PersonRow
+    score: Score
+    decisions: tuple[Decision, ...]
+
+
+def ranked_eligible(*, category: str, moment: dt.date, people: QuerySet[Person]) -> list[Ranked]:
+    """Volunteers eligible for any target of `category`, best experience first (R3)."""
+    policies: dict[str, PolicyDocument] = {}
+    candidates = []
+    for row, facts in people_with_facts(people):
+        if row.jurisdiction not in policies:
+            policies[row.jurisdiction] = policy_in_force(row.jurisdiction, moment)
+        policy = policies[row.jurisdiction]
+        decisions = tuple(d for d in evaluate_all(facts, policy, moment, category) if d.allowed)
+        if not decisions:
+            continue
+        valid_codes = frozenset(
+            q.type_code
+            for q in facts.qualifications
+            if q.obtained_on <= moment
+            and (q.expires_on is None or q.expires_on > moment)
+            and (q.revoked_on is None or q.revoked_on > moment)
+        )
+        experience = ExperienceFacts(
+            prior_service_months=row.prior_service_months,
+            combat_experience_months=row.combat_experience_months,
+            qualification_codes=valid_codes,
+            months_in_unit=months_between(row.since_in_unit, moment) if row.since_in_unit else 0,
+        )
+        candidates.append(((row, decisions, policy), experience))
+    if not candidates:
+        return []
+    # Every jurisdiction's own weights apply; one ranking needs one set, so use the first's
+    # when all agree and refuse to mix otherwise.
+    weights = {p.priority.model_dump_json() for p in policies.values()}
+    if len(weights) > 1:
+        from muster.core.errors import PolicyError
+
+        raise PolicyError.single(
+            "rank",
+            "priority",
+            "the selected people fall under policies with different priority weights; "
+            "rank one jurisdiction at a time (--region)",
+        )
+    first_policy = next(iter(policies.values()))
+    ordered = rank(candidates, first_policy.priority)
+    return [
+        Ranked(person=row, score=score, decisions=decisions)
+        for (row, decisions, _), score in ordered
+    ]
