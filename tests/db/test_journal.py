@@ -105,3 +105,22 @@ def test_postgresql_refuses_to_truncate_the_journal(make_person):
         cursor.execute("TRUNCATE journal_journalentry")
     assert JournalEntry.objects.exists()
     assert StatusChange.objects.exists()
+
+
+def test_concurrent_writers_get_distinct_gapless_sequence_numbers(transactional_db, actor):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                with transaction.atomic():
+                    record_change(actor=actor, change=Change("test.happened", "test", f"{n}-{i}", {}))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(writer, range(6)))
+    seqs = list(JournalEntry.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(90))
+    assert JournalHead.objects.get().size == 90
+    assert len(set(JournalEntry.objects.values_list("subject_id", flat=True))) == 90

@@ -45,7 +45,7 @@ class Table:
     rows: Iterator[Row]
     header_line: int = 1
     size_hint: int | None = None
-    delimiter: str = ","
+    delimiter: str = ""  # the CSV delimiter; empty for a workbook
     warnings: list[str] = field(default_factory=list)
 
 
@@ -118,37 +118,36 @@ def _read_csv(path: Path) -> Table:
     lines = _check_utf8(path)
     handle = path.open(encoding="utf-8-sig", newline="")
     try:
-        first = _first_non_blank(handle)
+        first = next((text for text in handle if text.strip()), None)
+        if first is None:
+            raise refuse(path.name, "", "is empty; the first line must name the columns")
+        delimiter = sniff_delimiter(first)
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter, strict=False)
+        header_line, header = 1, ()
+        for record in reader:
+            header = _trim_trailing(tuple(_clean_text(c) for c in record))
+            if header:
+                break
+            header_line = reader.line_num + 1
     except BaseException:
         handle.close()
         raise
-    if first is None:
-        handle.close()
-        raise refuse(path.name, "", "is empty; the first line must name the columns")
-    header_line, text = first
-    delimiter = sniff_delimiter(text)
-    reader = csv.reader([text], delimiter=delimiter)
-    header = tuple(_clean_text(c) for c in next(reader))
-    rows = _csv_rows(handle, delimiter, header_line, len(header))
-    return Table(header, rows, header_line, max(lines - header_line, 0), delimiter)
+    rows = _csv_rows(handle, reader, reader.line_num + 1, len(header))
+    return Table(header, rows, header_line, max(lines - reader.line_num, 0), delimiter)
 
 
-def _first_non_blank(handle: IO[str]) -> tuple[int, str] | None:
-    for number, text in enumerate(handle, start=1):
-        if text.strip():
-            return number, text
-    return None
-
-
-def _csv_rows(handle: IO[str], delimiter: str, header_line: int, width: int) -> Iterator[Row]:
+def _csv_rows(handle: IO[str], reader: Any, start: int, width: int) -> Iterator[Row]:
     with handle:
-        reader = csv.reader(handle, delimiter=delimiter, strict=False)
-        start = header_line + 1
-        for record in reader:
-            row = _make_row(start, [_clean_text(c) for c in record], width)
-            if row is not None:
-                yield row
-            start = header_line + reader.line_num + 1
+        try:
+            for record in reader:
+                row = _make_row(start, [_clean_text(c) for c in record], width)
+                if row is not None:
+                    yield row
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            rule = f"is not valid CSV ({exc}); look for a quote that is never closed"
+            raise refuse(f"line {start}", "", rule) from None
 
 
 # XLSX ----------------------------------------------------------------------------------------
@@ -182,7 +181,7 @@ def _read_xlsx(path: Path) -> Table:
     header = _trim_trailing(header)
     rows = _xlsx_rows(book, values, header_line, len(header))
     hint = None if size_hint is None else max(size_hint - header_line, 0)
-    return Table(header, rows, header_line, hint, ",", warnings)
+    return Table(header, rows, header_line, hint, "", warnings)
 
 
 def _xlsx_rows(book: Any, values: Iterator[Sequence[Any]], header_line: int, width: int) -> Iterator[Row]:
@@ -353,3 +352,12 @@ def parse_int(value: Cell) -> int:
     if not INTEGER.match(text):
         raise CellError("is not a whole number")
     return int(text)
+
+
+def choice_lookup(choices: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Accepted spellings of each choice: its value or its label, compared like headers."""
+    lookup: dict[str, str] = {}
+    for value, label in choices:
+        lookup[normalise_header(label)] = value
+        lookup[normalise_header(value)] = value
+    return lookup

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from muster.core.actors import Actor
@@ -33,8 +33,12 @@ class JournalOutsideTransaction(RuntimeError):
 
 
 def _lock_head() -> JournalHead:
-    head, _ = JournalHead.objects.select_for_update().get_or_create(pk=1)
-    return head
+    try:
+        return JournalHead.objects.select_for_update().get(pk=1)
+    except JournalHead.DoesNotExist:
+        # Two first writers may race to create the row; the loser's insert is a no-op.
+        JournalHead.objects.bulk_create([JournalHead(pk=1, size=0)], ignore_conflicts=True)
+        return JournalHead.objects.select_for_update().get(pk=1)
 
 
 def entry_document(*, seq: int, at: str, actor: str, change: Change) -> dict[str, Any]:
@@ -86,10 +90,3 @@ def record_changes(*, actor: Actor, changes: Iterable[Change]) -> list[JournalEn
 def record_change(*, actor: Actor, change: Change) -> JournalEntry:
     """Append one change; see record_changes."""
     return record_changes(actor=actor, changes=[change])[0]
-
-
-@transaction.atomic
-def ensure_head() -> JournalHead:
-    """Create the head row if it is missing (a new database)."""
-    head, _ = JournalHead.objects.get_or_create(pk=1)
-    return head
