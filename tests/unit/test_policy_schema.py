@@ -193,6 +193,19 @@ def test_category_class_missing_from_the_training_type() -> None:
     assert "no class 'shotgun'" in problem.rule
 
 
+def test_per_class_requirements_name_a_declared_class() -> None:
+    def mutate(d: dict[str, Any]) -> None:
+        d["categories"]["firearm"]["class_requires"] = {
+            "revolver": [{"qualification": "first_aid"}]
+        }
+
+    problem = only_problem(mutate)
+    assert problem.field == "categories.firearm.class_requires.revolver"
+    assert problem.rule == (
+        "unknown class 'revolver' — declare it under categories.firearm.classes"
+    )
+
+
 def test_unknown_security_level() -> None:
     problem = only_problem(
         lambda d: d["categories"]["drone"]["storage"].update(min_security="bunker")
@@ -254,4 +267,4 @@ def test_stored_json_is_cross_checked_too() -> None:
 def test_a_parsed_policy_cannot_be_changed_in_place() -> None:
     policy = parse_policy(NATIONAL.read_text(encoding="utf-8"))
     with pytest.raises(ValidationError):
-        policy.categories["firearm"].min_age = 16  # type: ignore[misc]
+        policy.categories["firearm"].min_age = 16

@@ -7,6 +7,7 @@ Paths use the same dotted form as validation problems and decision reasons, e.g.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,7 +32,7 @@ class DiffLine:
         return f"~ {self.path}: {_shown(self.old)} → {_shown(self.new)}"
 
 
-def diff_documents(a: dict[str, object], b: dict[str, object]) -> list[DiffLine]:
+def diff_documents(a: Mapping[str, object], b: Mapping[str, object]) -> list[DiffLine]:
     """Every difference from a to b, in document order; empty iff the documents are equal."""
     lines: list[DiffLine] = []
     _diff("", a, b, lines)
@@ -39,7 +40,7 @@ def diff_documents(a: dict[str, object], b: dict[str, object]) -> list[DiffLine]
 
 
 def _diff(path: str, old: object, new: object, out: list[DiffLine]) -> None:
-    if isinstance(old, dict) and isinstance(new, dict):
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in [*old, *(k for k in new if k not in old)]:
             child = f"{path}.{key}" if path else str(key)
             _pair(child, old.get(key, _MISSING), new.get(key, _MISSING), out)
@@ -66,7 +67,7 @@ def _pair(path: str, old: object, new: object, out: list[DiffLine]) -> None:
 
 def _flat(values: list[object]) -> bool:
     """A list of plain values (e.g. statuses) is compared whole: it reads better than by index."""
-    return all(not isinstance(v, dict | list) for v in values)
+    return all(not isinstance(v, Mapping | list) for v in values)
 
 
 def _shown(value: object) -> str:

@@ -74,12 +74,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-def default_expiry(policy: PolicyDocument, type_code: str, obtained_on: date) -> date | None:
-    """When a qualification obtained on a day lapses by the type's default validity, if any."""
-    qual_type = policy.qualification_types.get(type_code)
-    if qual_type is None or qual_type.default_validity_months is None:
-        return None
-    return add_months(obtained_on, qual_type.default_validity_months)
+def in_force(qual: QualificationFact, moment: date) -> bool:
+    """Obtained by `moment`, not yet expired and not revoked on or before it."""
+    return (
+        qual.obtained_on <= moment
+        and (qual.expires_on is None or qual.expires_on > moment)
+        and (qual.revoked_on is None or qual.revoked_on > moment)
+    )
 
 
 def category_of(target: str) -> str:
@@ -290,13 +291,12 @@ class _AlternativeCheck:
             obtained = qual.obtained_on
             if obtained > moment or (klass is not None and qual.klass != klass):
                 continue
-            if latest is None or obtained > latest.obtained_on:
+            if latest is None or (obtained >= latest.obtained_on and _cited_before(qual, latest)):
                 latest = qual
             if (
-                (qual.revoked_on is None or qual.revoked_on > moment)
-                and (qual.expires_on is None or qual.expires_on > moment)
+                in_force(qual, moment)
                 and (cutoff is None or obtained >= cutoff)
-                and (best is None or obtained > best.obtained_on)
+                and (best is None or (obtained >= best.obtained_on and _cited_before(qual, best)))
             ):
                 best = qual
         if best is not None:
@@ -337,6 +337,18 @@ class _AlternativeCheck:
         holds = f" (holds: {', '.join(held)})" if self.alt.klass is not None and held else ""
         message = f"no {self.alt.label} obtained by {moment}{holds}"
         return Reason(self.rule, False, message, "qualification")
+
+
+def _cited_before(qual: QualificationFact, other: QualificationFact) -> bool:
+    """Which of two records a message cites: the later obtained, then a total order on the rest,
+    so that the order records arrive in never changes a decision."""
+    if qual.obtained_on != other.obtained_on:
+        return qual.obtained_on > other.obtained_on
+    return _tiebreak(qual) > _tiebreak(other)
+
+
+def _tiebreak(qual: QualificationFact) -> tuple[date, date, str]:
+    return (qual.expires_on or date.max, qual.revoked_on or date.max, qual.klass)
 
 
 @lru_cache(maxsize=4096)

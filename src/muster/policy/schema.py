@@ -88,7 +88,7 @@ class Requirement(_Strict):
                     "a requirement names a qualification, or lists any_of alternatives"
                 )
             return self
-        if self.qualification is not None or self.klass is not None or self.within_months:
+        if self.qualification or self.klass or self.within_months is not None:
             raise ValueError("an any_of requirement puts qualification/class/within_months inside")
         if not self.any_of:
             raise ValueError("any_of needs at least one alternative")

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
+
+from muster.policy.rules import add_months
 
 # Records older than this are refused as typing mistakes (e.g. 1925 for 2025).
 OLDEST_PLAUSIBLE = dt.date(1950, 1, 1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` moved by whole calendar months, clamped to the month's end (Jan 31 + 1 = Feb 28/29)."""
-    month_index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
 
 
 def default_expiry(obtained_on: dt.date, validity_months: int | None) -> dt.date | None:
