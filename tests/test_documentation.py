@@ -30,7 +30,9 @@ def test_every_muster_command_is_in_the_readme():
 
 def test_every_setting_read_from_the_environment_is_in_the_readme():
     sources = "\n".join(p.read_text() for p in (ROOT / "src" / "muster").rglob("*.py"))
-    sources += (ROOT / "scripts" / "test.sh").read_text() + (ROOT / "scripts" / "with-postgres.sh").read_text()
+    sources += (ROOT / "scripts" / "test.sh").read_text() + (
+        ROOT / "scripts" / "with-postgres.sh"
+    ).read_text()
     names = set(re.findall(r"[\"'{$](MUSTER_[A-Z_]+)\b", sources))
     internal = {"MUSTER_TEST_ENGINE", "MUSTER_TEST_SQLITE_PATH", "MUSTER_NEW_PASSWORD"}
     missing = sorted(n for n in names - internal if n not in README)

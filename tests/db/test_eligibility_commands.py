@@ -27,10 +27,16 @@ def armed_ready(person, actor, *, rifle_on=dt.date(2026, 6, 1), psych_on=dt.date
     award_qualifications(
         actor=actor,
         awards=[
-            NewQualification(person=person, type_code="firearms_training", klass="rifle", obtained_on=rifle_on),
+            NewQualification(
+                person=person, type_code="firearms_training", klass="rifle", obtained_on=rifle_on
+            ),
             NewQualification(person=person, type_code="psych_assessment", obtained_on=psych_on),
-            NewQualification(person=person, type_code="medical_fitness", obtained_on=dt.date(2026, 2, 1)),
-            NewQualification(person=person, type_code="background_check", obtained_on=dt.date(2025, 3, 1)),
+            NewQualification(
+                person=person, type_code="medical_fitness", obtained_on=dt.date(2026, 2, 1)
+            ),
+            NewQualification(
+                person=person, type_code="background_check", obtained_on=dt.date(2025, 3, 1)
+            ),
         ],
     )
 
@@ -44,7 +50,9 @@ def run(*args):
 def test_eligibility_explains_a_refusal_and_cites_the_policy(policy, make_person, actor):
     person = make_person(national_id="VD30000001")
     armed_ready(person, actor, psych_on=dt.date(2024, 5, 1))  # lapsed in May 2026
-    decisions = json.loads(run("eligibility", "VD30000001", "--category", "firearm", "--at", "2026-11-01", "--json"))
+    decisions = json.loads(
+        run("eligibility", "VD30000001", "--category", "firearm", "--at", "2026-11-01", "--json")
+    )
     rifle = next(d for d in decisions if d["target"] == "firearm/rifle")
     assert rifle["allowed"] is False
     assert rifle["policy"] == "national@2026.1"
@@ -68,10 +76,16 @@ def test_eligibility_of_an_unknown_person_is_a_clear_refusal(policy):
         run("eligibility", "NOBODY99")
 
 
-def test_rank_orders_eligible_volunteers_by_experience_and_skips_the_ineligible(policy, make_person, actor):
-    veteran = make_person(national_id="VD40000001", prior_service_months=120, combat_experience_months=24)
+def test_rank_orders_eligible_volunteers_by_experience_and_skips_the_ineligible(
+    policy, make_person, actor
+):
+    veteran = make_person(
+        national_id="VD40000001", prior_service_months=120, combat_experience_months=24
+    )
     recruit = make_person(national_id="VD40000002")
-    lapsed = make_person(national_id="VD40000003", prior_service_months=240, combat_experience_months=60)
+    lapsed = make_person(
+        national_id="VD40000003", prior_service_months=240, combat_experience_months=60
+    )
     for person in (veteran, recruit):
         armed_ready(person, actor)
     armed_ready(lapsed, actor, psych_on=dt.date(2023, 1, 1))

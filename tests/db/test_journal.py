@@ -114,7 +114,9 @@ def test_concurrent_writers_get_distinct_gapless_sequence_numbers(transactional_
         try:
             for i in range(15):
                 with transaction.atomic():
-                    record_change(actor=actor, change=Change("test.happened", "test", f"{n}-{i}", {}))
+                    record_change(
+                        actor=actor, change=Change("test.happened", "test", f"{n}-{i}", {})
+                    )
         finally:
             connection.close()
 

@@ -44,7 +44,9 @@ def test_a_loaded_version_never_changes(db, actor):
 
 def test_a_draft_is_not_loaded_into_force(db, actor):
     with pytest.raises(PolicyError, match="draft"):
-        load_policy(actor=actor, text=(EXAMPLES / "draft-2027-simplified.yaml").read_text(), source="d.yaml")
+        load_policy(
+            actor=actor, text=(EXAMPLES / "draft-2027-simplified.yaml").read_text(), source="d.yaml"
+        )
 
 
 def test_the_version_in_force_follows_effective_dates(db, actor):

@@ -42,8 +42,12 @@ class Command(MusterCommand):
             )
             self.stdout.write(f"created {unit.kind} {unit.code} ({unit.name})")
             return
-        units = units_in_subtree(unit_by_code(options["under"])) if options["under"] else Unit.objects
+        units = (
+            units_in_subtree(unit_by_code(options["under"])) if options["under"] else Unit.objects
+        )
         rows = units.annotate(members=Count("people")).order_by("path")
         for unit in rows:
             depth = unit.path.count("/") - 2
-            self.stdout.write(f"{'  ' * depth}{unit.code:<20} {unit.kind:<10} {unit.members:>6}  {unit.name}")
+            self.stdout.write(
+                f"{'  ' * depth}{unit.code:<20} {unit.kind:<10} {unit.members:>6}  {unit.name}"
+            )
