@@ -58,12 +58,12 @@ def _test_flush_lifts_append_only_triggers():
     from muster.core.append_only import MakeAppendOnly, create_sql, drop_sql
 
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    history_tables = set()
+    history_tables: dict[str, bool] = {}
     for (app_label, _), migration in loader.disk_migrations.items():
         for operation in migration.operations:
             if isinstance(operation, MakeAppendOnly):
                 model = loader.project_state().apps.get_model(app_label, operation.model_name)
-                history_tables.add(model._meta.db_table)
+                history_tables[model._meta.db_table] = operation.allow_update
 
     ops_class = type(connection.ops)
     original = ops_class.sql_flush
@@ -72,12 +72,23 @@ def _test_flush_lifts_append_only_triggers():
         statements = original(
             self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
-        guarded = sorted(history_tables & set(tables))
+        guarded = sorted(set(history_tables) & set(tables))
         vendor = self.connection.vendor
         lift = [s for table in guarded for s in drop_sql(vendor, table)]
-        restore = [s for table in guarded for s in create_sql(vendor, table)]
+        restore = [
+            s
+            for table in guarded
+            for s in create_sql(vendor, table, allow_update=history_tables[table])
+        ]
         return [*lift, *statements, *restore]
 
     ops_class.sql_flush = sql_flush
     yield
     ops_class.sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow (~0.2 s a hash); tests that make many users use a fast
+    hasher. test_accounts checks that the configured hasher is Argon2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "muster.policy",
     "muster.people",
     "muster.vetting",
+    "muster.armory",
     "muster.web",
     "muster.demo",
 ]

@@ -20,23 +20,29 @@ $$;
 """
 
 
-def create_sql(vendor: str, table: str) -> list[str]:
-    """Statements that make `table` append-only on this database vendor."""
+def create_sql(vendor: str, table: str, *, allow_update: bool = False) -> list[str]:
+    """Statements that make `table` append-only on this database vendor (or, with
+    allow_update, undeletable: current-state rows that change but never go away)."""
     if vendor == "postgresql":
+        events = "DELETE" if allow_update else "UPDATE OR DELETE"
         return [
             PG_FUNCTION,
-            f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
+            f'CREATE TRIGGER "{table}_append_only" BEFORE {events} ON "{table}" '
             "FOR EACH ROW EXECUTE FUNCTION muster_refuse_change();",
             f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON "{table}" '
             "FOR EACH STATEMENT EXECUTE FUNCTION muster_refuse_change();",
         ]
     if vendor == "sqlite":
-        return [
-            f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON "{table}" BEGIN '
-            f"SELECT RAISE(ABORT, 'table {table} is append-only: UPDATE refused'); END;",
+        statements = [
             f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON "{table}" BEGIN '
             f"SELECT RAISE(ABORT, 'table {table} is append-only: DELETE refused'); END;",
         ]
+        if not allow_update:
+            statements.append(
+                f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON "{table}" BEGIN '
+                f"SELECT RAISE(ABORT, 'table {table} is append-only: UPDATE refused'); END;"
+            )
+        return statements
     raise NotImplementedError(f"append-only triggers are not written for {vendor}")
 
 
@@ -61,8 +67,9 @@ class MakeAppendOnly(Operation):
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, model_name: str) -> None:
+    def __init__(self, model_name: str, allow_update: bool = False) -> None:
         self.model_name = model_name
+        self.allow_update = allow_update
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
@@ -75,7 +82,8 @@ class MakeAppendOnly(Operation):
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
         table = self._table(app_label, to_state)
-        for statement in create_sql(schema_editor.connection.vendor, table):
+        vendor = schema_editor.connection.vendor
+        for statement in create_sql(vendor, table, allow_update=self.allow_update):
             schema_editor.execute(statement, params=None)
 
     def database_backwards(
@@ -89,4 +97,4 @@ class MakeAppendOnly(Operation):
         return f"Make {self.model_name} append-only"
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return (self.__class__.__qualname__, [self.model_name], {})
+        return (self.__class__.__qualname__, [self.model_name], {"allow_update": self.allow_update})

@@ -64,3 +64,11 @@ class ImportRefused(DomainError):
 
 class AuthenticationFailed(DomainError):
     """The acting person could not prove who they are."""
+
+
+class CustodyError(DomainError):
+    """Items, lots, sites and what happens to them."""
+
+
+class CatalogueError(DomainError):
+    """Categories, models and sites."""

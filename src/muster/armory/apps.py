@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ArmoryConfig(AppConfig):
+    name = "muster.armory"
+    label = "armory"

@@ -1,0 +1,1 @@
+"""Writes to the armory, one transaction each, every change journaled with it."""

@@ -1,0 +1,389 @@
+"""Issuing and returning serialized items (R5, R7): eligibility asked first, two-person rule,
+quotas that hold under concurrency, and a refusal that is an answer, journaled too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from muster.armory.models import Category, Item, QuotaUsage
+from muster.armory.rules import due_at
+from muster.armory.services.common import (
+    apply_custody,
+    category_policy,
+    item_label,
+    lock_items,
+    policy_for_site,
+    region_for_site,
+    require_authority,
+    require_place,
+)
+from muster.core.actors import Actor
+from muster.core.errors import CustodyError, Problem
+from muster.journal.services import Change, record_change
+from muster.people.models import Person
+from muster.policy.rules import Decision, Reason, evaluate
+from muster.policy.schema import CategoryPolicy, PolicyDocument
+from muster.policy.schema import CategoryPolicy, PolicyDocument
+from muster.vetting.selectors import person_facts
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    """What an issue request came to: issued, or refused by policy with every reason."""
+
+    issued: bool
+    items: tuple[Item, ...]
+    decisions: tuple[Decision, ...]
+    refusals: tuple[Reason, ...] = field(default=())
+    journal_seqs: tuple[int, ...] = ()
+
+
+@transaction.atomic
+def issue_items(
+    *,
+    actor: Actor,
+    second: Actor | None,
+    person: Person,
+    item_ids: Sequence[int],
+    kind: str = "checkout",
+    hours: int | None = None,
+    purpose: str = "",
+    emergency: bool = False,
+) -> IssueOutcome:
+    """Issue items to a person as an assignment or a checkout.
+
+    Bad input (unknown item, not at a site, unserviceable, wrong actor) raises CustodyError and
+    writes nothing. A refusal by policy (eligibility, quota) is returned and journaled as
+    `custody.issue_refused`; nothing else changes."""
+    if not item_ids:
+        raise CustodyError.single(
+            f"issue to {person.national_id}", "items", "name at least one item"
+        )
+    items = lock_items(item_ids)
+    missing = set(item_ids) - {i.pk for i in items}
+    if missing:
+        raise CustodyError.single(
+            f"issue to {person.national_id}", "items", "no such item", sorted(missing)
+        )
+    require_place(items, "issue")
+    holder = Person.objects.select_for_update().get(pk=person.pk)
+    now = timezone.now()
+    today = timezone.localdate()
+    problems: list[Problem] = []
+    decisions: list[Decision] = []
+    facts = person_facts(holder)
+    plans = []
+    for item in items:
+        label = item_label(item)
+        site = item.site
+        assert site is not None  # place is site
+        policy = policy_for_site(site)
+        category = item.model.category.code
+        rule = category_policy(policy, category, label)
+        if item.condition != "serviceable":
+            problems.append(
+                Problem(
+                    label, "condition", f"is {item.condition}; only a serviceable item is issued"
+                )
+            )
+        if kind not in {"assignment", "checkout"}:
+            problems.append(Problem(label, "kind", "must be assignment or checkout", kind))
+            continue
+        if kind == "assignment" and not rule.assignment_allowed:
+            problems.append(
+                Problem(
+                    label,
+                    "kind",
+                    f"{policy.ref} categories.{category}.assignment_allowed is false: "
+                    "only a checkout is allowed",
+                )
+            )
+        due, why = due_at(now=now, kind=kind, hours=hours, max_issue_hours=rule.max_issue_hours)
+        if why:
+            problems.append(
+                Problem(
+                    label,
+                    "hours",
+                    f"{policy.ref} categories.{category}.max_issue_hours: {why}",
+                    str(hours),
+                )
+            )
+        two_person = rule.two_person_rule
+        if emergency:
+            emergency_rule = policy.emergency_issue
+            if not emergency_rule.allowed or category not in emergency_rule.categories:
+                problems.append(
+                    Problem(
+                        label,
+                        "emergency",
+                        f"{policy.ref} does not allow emergency issue of {category}",
+                    )
+                )
+            two_person = False
+        try:
+            require_authority(
+                actor=actor,
+                second=second,
+                site=site,
+                rule=rule,
+                category=category,
+                two_person=two_person,
+                record=label,
+            )
+        except CustodyError as error:
+            problems.extend(error.problems)
+        if emergency:
+            from muster.accounts.selectors import roles_over
+
+            if not roles_over(actor.user_id, site.unit) & set(policy.emergency_issue.authorisers):
+                problems.append(
+                    Problem(
+                        label,
+                        "actor",
+                        f"{actor} may not order an emergency issue "
+                        f"(needs one of: {', '.join(policy.emergency_issue.authorisers)})",
+                    )
+                )
+        decision = evaluate(facts, policy, item.model.target, today)
+        decisions.append(decision)
+        plans.append((item, policy, rule, category, due))
+    if problems:
+        raise CustodyError(problems)
+    refusals = [r for d in decisions for r in d.reasons if not r.ok]
+    if not refusals:
+        refusals = _take_quota(plans, holder)
+    if refusals:
+        record_change(
+            actor=actor,
+            change=Change(
+                "custody.issue_refused",
+                "person",
+                holder.pk,
+                {
+                    "items": [item_label(i) for i in items],
+                    "kind": kind,
+                    "policy": decisions[0].policy,
+                    "reasons": [{"rule": r.rule, "message": r.message} for r in refusals],
+                },
+            ),
+        )
+        return IssueOutcome(False, tuple(items), tuple(decisions), tuple(refusals))
+    seqs = []
+    for (item, policy, _, _, due), decision in zip(plans, decisions, strict=True):
+        seqs.append(
+            apply_custody(
+                item,
+                actor=actor,
+                second=second,
+                kind="custody.issued",
+                data={
+                    "from_site": item.site.code if item.site else None,
+                    "to_person": holder.national_id,
+                    "issue_kind": kind,
+                    "due_at": due,
+                    "purpose": purpose,
+                    "emergency": emergency,
+                    "policy": policy.ref,
+                    "decision": [r.rule for r in decision.reasons],
+                },
+                place="person",
+                site=None,
+                holder=holder,
+                issue_kind=kind,
+                issued_at=now,
+                due_at=due,
+                emergency=emergency,
+            )
+        )
+    return IssueOutcome(True, tuple(items), tuple(decisions), (), tuple(seqs))
+
+
+Plan = tuple[Item, PolicyDocument, CategoryPolicy, str, "dt.datetime | None"]
+
+
+def _take_quota(plans: list[Plan], holder: Person) -> list[Reason]:
+    """Count the issue against each category's regional quota, atomically in the database:
+    the increment only happens while below the limit, so concurrent issues cannot overshoot."""
+    wanted: Counter[tuple[int, str]] = Counter()
+    limits: dict[tuple[int, str], tuple[int, str]] = {}
+    for item, policy, rule, category, _ in plans:
+        quota = rule.quota
+        if quota is None or quota.per_region is None:
+            continue
+        assert item.site is not None
+        region = region_for_site(item.site)
+        key = (region.pk, category)
+        wanted[key] += 1
+        limits[key] = (quota.per_region, f"{policy.ref} categories.{category}.quota.per_region")
+    refusals: list[Reason] = []
+    try:
+        # A savepoint: when any category is over quota, no category's count moves.
+        with transaction.atomic():
+            _increment_quotas(wanted, limits, refusals)
+            if refusals:
+                raise _OverQuota
+    except _OverQuota:
+        pass
+    return refusals
+
+
+class _OverQuota(Exception):
+    pass
+
+
+def _increment_quotas(
+    wanted: Counter[tuple[int, str]],
+    limits: dict[tuple[int, str], tuple[int, str]],
+    refusals: list[Reason],
+) -> None:
+    for (region_id, category), count in sorted(wanted.items()):
+        limit, rule_path = limits[(region_id, category)]
+        category_row = Category.objects.get(code=category)
+        # Two first issues may race to create the row; the loser's insert is a no-op.
+        QuotaUsage.objects.bulk_create(
+            [QuotaUsage(region_id=region_id, category=category_row)], ignore_conflicts=True
+        )
+        usage = QuotaUsage.objects.get(region_id=region_id, category=category_row)
+        taken = QuotaUsage.objects.filter(pk=usage.pk, issued__lte=limit - count).update(
+            issued=F("issued") + count
+        )
+        if not taken:
+            current = QuotaUsage.objects.get(pk=usage.pk).issued
+            refusals.append(
+                Reason(
+                    rule=rule_path,
+                    ok=False,
+                    code="quota",
+                    message=f"{current} of {limit} {category} items are issued in the region; "
+                    f"{count} more would exceed the quota",
+                )
+            )
+
+
+def _release_quota(item: Item) -> None:
+    """Give back the quota slot an issued item held (if its category has a quota)."""
+    if item.issued_at is None or item.holder_id is None:
+        return
+    QuotaUsage.objects.filter(
+        category__code=item.model.category.code,
+        issued__gt=0,
+        region_id=_region_id_for(item),
+    ).update(issued=F("issued") - 1)
+
+
+def _region_id_for(item: Item) -> int:
+    return region_for_site(item.home_site).pk
+
+
+@dataclass(frozen=True)
+class Returned:
+    item_id: int
+    condition: str = "serviceable"
+    note: str = ""
+
+
+@transaction.atomic
+def return_items(
+    *,
+    actor: Actor,
+    second: Actor | None,
+    person: Person,
+    returns: Sequence[Returned],
+) -> list[Item]:
+    """Take items back from the person who holds them, into their home site, with the
+    condition they came back in."""
+    if not returns:
+        raise CustodyError.single(
+            f"return from {person.national_id}", "items", "name at least one item"
+        )
+    by_id = {r.item_id: r for r in returns}
+    if len(by_id) != len(returns):
+        raise CustodyError.single(
+            f"return from {person.national_id}", "items", "an item is named twice"
+        )
+    items = lock_items(by_id)
+    problems = []
+    unknown = set(by_id) - {i.pk for i in items}
+    if unknown:
+        problems.append(
+            Problem(
+                f"return from {person.national_id}", "items", "no such item", str(sorted(unknown))
+            )
+        )
+    for item in items:
+        label = item_label(item)
+        if item.place != "person":
+            problems.append(
+                Problem(
+                    label,
+                    "place",
+                    f"is not issued to anyone (it is {item.place}); it cannot be returned",
+                    item.place,
+                )
+            )
+        elif item.holder_id != person.pk:
+            holder = item.holder.national_id if item.holder else "?"
+            problems.append(
+                Problem(
+                    label, "holder", f"is held by {holder}, not by {person.national_id}", holder
+                )
+            )
+        if by_id[item.pk].condition not in {"serviceable", "unserviceable", "awaiting_inspection"}:
+            problems.append(
+                Problem(
+                    label,
+                    "condition",
+                    "must be serviceable, unserviceable or awaiting_inspection",
+                    by_id[item.pk].condition,
+                )
+            )
+    if problems:
+        raise CustodyError(problems)
+    for item in items:
+        policy = policy_for_site(item.home_site)
+        category = item.model.category.code
+        rule = category_policy(policy, category, item_label(item))
+        require_authority(
+            actor=actor,
+            second=second,
+            site=item.home_site,
+            rule=rule,
+            category=category,
+            two_person=rule.two_person_rule,
+            record=item_label(item),
+        )
+    now = timezone.now()
+    for item in items:
+        back = by_id[item.pk]
+        _release_quota(item)
+        overdue = item.due_at is not None and item.due_at < now
+        apply_custody(
+            item,
+            actor=actor,
+            second=second,
+            kind="custody.returned",
+            data={
+                "from_person": person.national_id,
+                "to_site": item.home_site.code,
+                "condition": back.condition,
+                "note": back.note,
+                "overdue": overdue,
+            },
+            place="site",
+            site=item.home_site,
+            holder=None,
+            issue_kind="",
+            issued_at=None,
+            due_at=None,
+            emergency=False,
+            condition=back.condition,
+        )
+    return items

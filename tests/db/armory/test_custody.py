@@ -1,0 +1,135 @@
+"""Issuing and returning: the armorer at night, with the commander confirming."""
+
+from __future__ import annotations
+
+import pytest
+
+from muster.armory.models import Item, QuotaUsage
+from muster.armory.selectors import holdings_of, item_by_serial, item_history
+from muster.armory.services.custody import Returned, issue_items, return_items
+from muster.core.errors import CustodyError
+from muster.journal.models import JournalEntry
+
+
+def rifle(serial="R0001"):
+    return item_by_serial(serial)
+
+
+def test_issue_with_two_persons_then_return(armory, rifleman):
+    outcome = issue_items(
+        actor=armory["armorer"],
+        second=armory["commander"],
+        person=rifleman,
+        item_ids=[rifle().pk],
+        kind="checkout",
+        hours=8,
+    )
+    assert outcome.issued
+    item = rifle()
+    assert (item.place, item.holder, item.site) == ("person", rifleman, None)
+    assert item.due_at is not None
+    assert [i.serial for i in holdings_of(rifleman).items] == ["R0001"]
+    assert QuotaUsage.objects.get().issued == 1
+
+    return_items(
+        actor=armory["armorer"],
+        second=armory["commander"],
+        person=rifleman,
+        returns=[Returned(item.pk, "unserviceable", "bent sling swivel")],
+    )
+    item = rifle()
+    assert (item.place, item.site, item.holder, item.condition) == (
+        "site",
+        armory["vault"],
+        None,
+        "unserviceable",
+    )
+    assert QuotaUsage.objects.get().issued == 0
+    kinds = [e.kind for e in item_history(item)]
+    assert kinds == ["custody.received", "custody.issued", "custody.returned"]
+    events = item_history(item)
+    assert events[1].data["prev"] == events[0].seq and events[2].data["prev"] == events[1].seq
+    assert events[1].data["second_person"] == "commander"
+
+
+def test_a_firearm_needs_a_second_person(armory, rifleman):
+    with pytest.raises(CustodyError, match="two-person rule"):
+        issue_items(actor=armory["armorer"], second=None, person=rifleman, item_ids=[rifle().pk])
+    with pytest.raises(CustodyError, match="different person"):
+        issue_items(
+            actor=armory["armorer"],
+            second=armory["armorer"],
+            person=rifleman,
+            item_ids=[rifle().pk],
+        )
+    with pytest.raises(CustodyError, match="clerk may not authorise"):
+        issue_items(
+            actor=armory["armorer"], second=armory["clerk"], person=rifleman, item_ids=[rifle().pk]
+        )
+    assert rifle().place == "site"
+
+
+def test_an_ineligible_person_is_refused_with_reasons_and_the_refusal_is_journaled(
+    armory, make_person
+):
+    recruit = make_person(national_id="VD50000009")
+    outcome = issue_items(
+        actor=armory["armorer"], second=armory["commander"], person=recruit, item_ids=[rifle().pk]
+    )
+    assert not outcome.issued
+    assert any("firearms_training" in r.message for r in outcome.refusals)
+    assert rifle().place == "site"
+    refusal = JournalEntry.objects.get(kind="custody.issue_refused")
+    assert refusal.subject_id == str(recruit.pk)
+
+
+def test_an_item_cannot_be_issued_twice(armory, rifleman, vetted_rifleman):
+    other = vetted_rifleman("VD50000002")
+    issue_items(
+        actor=armory["armorer"], second=armory["commander"], person=rifleman, item_ids=[rifle().pk]
+    )
+    with pytest.raises(CustodyError, match="issued to a person; issue needs it at a storage site"):
+        issue_items(
+            actor=armory["armorer"], second=armory["commander"], person=other, item_ids=[rifle().pk]
+        )
+
+
+def test_returns_that_make_no_sense_are_refused(armory, rifleman, make_person):
+    other = make_person(national_id="VD50000003")
+    with pytest.raises(CustodyError, match="not issued to anyone"):
+        return_items(
+            actor=armory["armorer"],
+            second=armory["commander"],
+            person=rifleman,
+            returns=[Returned(rifle().pk)],
+        )
+    issue_items(
+        actor=armory["armorer"], second=armory["commander"], person=rifleman, item_ids=[rifle().pk]
+    )
+    with pytest.raises(CustodyError, match="held by VD50000001, not by VD50000003"):
+        return_items(
+            actor=armory["armorer"],
+            second=armory["commander"],
+            person=other,
+            returns=[Returned(rifle().pk)],
+        )
+    return_items(
+        actor=armory["armorer"],
+        second=armory["commander"],
+        person=rifleman,
+        returns=[Returned(rifle().pk)],
+    )
+    with pytest.raises(CustodyError, match="not issued to anyone"):
+        return_items(
+            actor=armory["armorer"],
+            second=armory["commander"],
+            person=rifleman,
+            returns=[Returned(rifle().pk)],
+        )
+
+
+def test_the_database_refuses_an_item_in_two_places(armory):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Item.objects.filter(pk=rifle().pk).update(place="person")  # at a site and with nobody
