@@ -12,15 +12,26 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.db import transaction
 
 from muster.core.actors import Actor
 from muster.core.errors import DomainError, ImportRefused, Problem
-from muster.core.tabular import Column, Header, Row, Table, cell_text, match_header, read_table
+from muster.core.tabular import (
+    Column,
+    Header,
+    Row,
+    Table,
+    cell_text,
+    match_header,
+    normalise_header,
+    read_table,
+)
 
 CHUNK_ROWS = 2000
+REJECT_COLUMNS = ("line", "reason")
+BAD_ROWS = "bad_rows"  # ImportRefused.code when rows (not the file as a whole) were refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +44,7 @@ class RowProblem:
     rule: str
 
     def __str__(self) -> str:
-        column = f", column {self.column}" if self.column else ""
-        value = f", value {self.value!r}" if self.value != "" else ""
-        return f"line {self.line}{column}{value}: {self.rule}"
+        return str(self.as_problem())  # the same words as every other refusal
 
     def as_problem(self) -> Problem:
         return Problem(f"line {self.line}", self.column, self.rule, self.value)
@@ -49,9 +58,7 @@ class Rejection:
     problems: tuple[RowProblem, ...]
 
     def reason(self) -> str:
-        return "; ".join(
-            f"{p.column}: {p.rule}" if p.column else p.rule for p in self.problems
-        )
+        return "; ".join(f"{p.column}: {p.rule}" if p.column else p.rule for p in self.problems)
 
 
 @dataclass
@@ -76,8 +83,7 @@ class ImportReport:
         return f"{text} (dry run: nothing written)" if self.dry_run else text
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     created: int
     updated: int
     unchanged: int
@@ -131,7 +137,9 @@ def run_import(
     """Check every row of `path`, then (unless refused or a dry run) write in one transaction."""
     table = read_table(path)
     header, warnings = match_header(table, importer.columns)
-    report = ImportReport(importer.kind, warnings=[*table.warnings, *warnings], dry_run=mode.dry_run)
+    report = ImportReport(
+        importer.kind, warnings=[*table.warnings, *warnings], dry_run=mode.dry_run
+    )
     rejections: list[Rejection] = []
     if progress:
         progress.start("checking", table.size_hint)
@@ -146,17 +154,24 @@ def run_import(
             progress.advance(size)
     rejections.sort(key=lambda r: r.row.line)
     if rejections and not mode.skip_invalid:
-        raise ImportRefused([p.as_problem() for r in rejections for p in r.problems])
+        raise _refusal(rejections)
     if not mode.dry_run:
         if actor is None:
             raise ImportRefused.single("import", "actor", "writing needs an authenticated actor")
         with transaction.atomic():
             late = importer.apply(actor=actor, progress=progress)
             if late and not mode.skip_invalid:
-                raise ImportRefused([p.as_problem() for r in late for p in r.problems])
+                raise _refusal(late)
         rejections = sorted([*rejections, *late], key=lambda r: r.row.line)
-    _fill(report, importer.counts(), rejections)
+    report.created, report.updated, report.unchanged = importer.counts()
+    report.rejected = [p for r in rejections for p in r.problems]
+    report.rejected_rows = len(rejections)
     return report, rejections, table
+
+
+def _refusal(rejections: Sequence[Rejection]) -> ImportRefused:
+    problems = [p.as_problem() for r in rejections for p in r.problems]
+    return ImportRefused(problems, code=BAD_ROWS)
 
 
 def _overflowing(chunk: Sequence[Row], header: Header) -> list[Rejection]:
@@ -180,12 +195,6 @@ def _overflowing(chunk: Sequence[Row], header: Header) -> list[Rejection]:
     ]
 
 
-def _fill(report: ImportReport, counts: Counts, rejections: list[Rejection]) -> None:
-    report.created, report.updated, report.unchanged = counts.created, counts.updated, counts.unchanged
-    report.rejected = [p for r in rejections for p in r.problems]
-    report.rejected_rows = len(rejections)
-
-
 def rejection_from(row: Row, error: DomainError) -> Rejection:
     """A service's refusal of one row, as that row's rejection."""
     return Rejection(
@@ -197,17 +206,23 @@ def write_rejects(path: Path, table: Table, rejections: Sequence[Rejection]) -> 
     """Save rejected rows with their original columns plus `line` and `reason`, as UTF-8 with
     a BOM so Excel opens it; after correcting it, the same file can be imported again.
     Values found beyond the header stay beyond it (after `reason`), so they are not lost."""
+    # A rejects file imported again brings its own `line` and `reason`: replace, not repeat them.
+    kept = [
+        i for i, name in enumerate(table.header) if normalise_header(name) not in REJECT_COLUMNS
+    ]
     delimiter = table.delimiter if table.delimiter in {";", ","} else ";"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow([*table.header, "line", "reason"])
+        writer.writerow([*(table.header[i] for i in kept), *REJECT_COLUMNS])
         for rejection in rejections:
             row = rejection.row
             writer.writerow(
                 [
-                    *(cell_text(c) for c in row.cells),
+                    *(cell_text(row.cells[i]) for i in kept),
                     row.line,
                     rejection.reason(),
                     *(cell_text(c) for c in row.overflow),
                 ]
             )
+    partial.replace(path)  # the file being imported may be this very file

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ def _check_utf8(path: Path) -> int:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     offset = 0
     lines = 0
+    ends_open = False
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             pending = decoder.getstate()[0]
@@ -92,13 +94,14 @@ def _check_utf8(path: Path) -> int:
                 ) from None
             offset += len(chunk)
             lines += chunk.count(b"\n")
+            ends_open = not chunk.endswith(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise refuse(
                 f"line {lines + 1}", "", f"ends in the middle of a UTF-8 character; {SAVE_AS_UTF8}"
             ) from None
-    return lines + 1
+    return lines + ends_open
 
 
 def sniff_delimiter(line: str) -> str:
@@ -124,9 +127,9 @@ def _read_csv(path: Path) -> Table:
         delimiter = sniff_delimiter(first)
         handle.seek(0)
         reader = csv.reader(handle, delimiter=delimiter, strict=False)
-        header_line, header = 1, ()
+        header_line, header = 1, tuple[str, ...]()
         for record in reader:
-            header = _trim_trailing(tuple(_clean_text(c) for c in record))
+            header = _trim_trailing(tuple(c.strip() for c in record))
             if header:
                 break
             header_line = reader.line_num + 1
@@ -141,7 +144,7 @@ def _csv_rows(handle: IO[str], reader: Any, start: int, width: int) -> Iterator[
     with handle:
         try:
             for record in reader:
-                row = _make_row(start, [_clean_text(c) for c in record], width)
+                row = _make_row(start, [c.strip() for c in record], width)
                 if row is not None:
                     yield row
                 start = reader.line_num + 1
@@ -184,7 +187,9 @@ def _read_xlsx(path: Path) -> Table:
     return Table(header, rows, header_line, hint, "", warnings)
 
 
-def _xlsx_rows(book: Any, values: Iterator[Sequence[Any]], header_line: int, width: int) -> Iterator[Row]:
+def _xlsx_rows(
+    book: Any, values: Iterator[Sequence[Any]], header_line: int, width: int
+) -> Iterator[Row]:
     try:
         for line, raw in enumerate(values, start=header_line + 1):
             row = _make_row(line, [xlsx_cell(v) for v in raw], width)
@@ -208,14 +213,10 @@ def xlsx_cell(value: object) -> Cell:
         return int(value) if value.is_integer() else value
     if isinstance(value, int):
         return value
-    return _clean_text(str(value))
+    return str(value).strip()
 
 
 # Shared ----------------------------------------------------------------------------------------
-
-
-def _clean_text(value: str) -> str:
-    return value.strip()
 
 
 def _trim_trailing(header: tuple[str, ...]) -> tuple[str, ...]:
@@ -227,12 +228,13 @@ def _trim_trailing(header: tuple[str, ...]) -> tuple[str, ...]:
 
 def _make_row(line: int, cells: list[Cell], width: int) -> Row | None:
     """A Row padded or cut to the header's width, or None for a row with nothing in it."""
-    if all(c == "" for c in cells):
+    if not any(c != "" for c in cells):
         return None
+    if len(cells) == width:
+        return Row(line, tuple(cells))
     if len(cells) < width:
-        cells.extend([""] * (width - len(cells)))
-    overflow = tuple(c for c in cells[width:] if c != "")
-    return Row(line, tuple(cells[:width]), overflow)
+        return Row(line, (*cells, *[""] * (width - len(cells))))
+    return Row(line, tuple(cells[:width]), tuple(c for c in cells[width:] if c != ""))
 
 
 def cell_text(value: Cell) -> str:
@@ -328,7 +330,12 @@ def parse_date(value: Cell) -> dt.date:
     01/03/2024) form; anything else, or a date that does not exist, is a CellError."""
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_date_text(text: str) -> dt.date:
+    """Rosters repeat the same dates thousands of times; each text is parsed once."""
     if match := ISO_DATE.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := DAY_FIRST_DATE.match(text):
@@ -354,10 +361,32 @@ def parse_int(value: Cell) -> int:
     return int(text)
 
 
-def choice_lookup(choices: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """Accepted spellings of each choice: its value or its label, compared like headers."""
-    lookup: dict[str, str] = {}
-    for value, label in choices:
-        lookup[normalise_header(label)] = value
-        lookup[normalise_header(value)] = value
-    return lookup
+class ChoiceCell:
+    """Parses a cell into one of `choices`, written as its value or its label, in any case."""
+
+    def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
+        self.lookup: dict[str, str] = {}
+        for value, label in choices:
+            self.lookup[normalise_header(label)] = value
+            self.lookup[normalise_header(value)] = value
+        self.rule = f"must be one of {', '.join(value for value, _ in choices)}"
+
+    def __call__(self, value: Cell) -> str:
+        text = cell_text(value)
+        found = self.lookup.get(text) or self.lookup.get(normalise_header(text))
+        if found is None:
+            raise CellError(self.rule)
+        return found
+
+
+class TextCell:
+    """Parses a cell as text of at most `limit` characters."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+
+    def __call__(self, value: Cell) -> str:
+        text = cell_text(value)
+        if self.limit is not None and len(text) > self.limit:
+            raise CellError(f"is longer than {self.limit} characters")
+        return text

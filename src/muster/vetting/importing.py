@@ -8,30 +8,41 @@ new one records it; a row that names a recorded one leaves it as it is, or revok
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from muster.core.actors import Actor
-from muster.core.errors import DomainError
 from muster.core.importing import (
     CHUNK_ROWS,
     Counts,
     ProgressSink,
     Rejection,
     RowProblem,
-    rejection_from,
 )
-from muster.core.tabular import Cell, CellError, Column, Header, Row, cell_text, parse_date
+from muster.core.tabular import (
+    Cell,
+    CellError,
+    Column,
+    Header,
+    Row,
+    TextCell,
+    cell_text,
+    parse_date,
+)
 from muster.people.importing import NATIONAL_ID_ALIASES
 from muster.people.models import Person
 from muster.people.rules import normalise_national_id
 from muster.vetting import rules
-from muster.vetting.models import Qualification, QualificationType
-from muster.vetting.services import NewQualification, award_qualifications, revoke_qualification
+from muster.vetting.models import Qualification, QualificationRevocation, QualificationType
+from muster.vetting.services import (
+    NewQualification,
+    Revocation,
+    award_qualifications,
+    revoke_qualifications,
+)
 
 QUALIFICATION_COLUMNS = (
     Column("national_id", required=True, aliases=NATIONAL_ID_ALIASES),
@@ -45,7 +56,16 @@ QUALIFICATION_COLUMNS = (
     Column("revocation_reason", aliases=("revoked_because",)),
 )
 DATE_COLUMNS = ("obtained_on", "expires_on", "revoked_on")
-TEXT_LIMITS = {"class": 40, "examiner": 200, "evidence": 200, "revocation_reason": 300}
+REQUIRED = ("national_id", "qualification", "obtained_on")
+TEXT_LIMITS = {
+    column: getattr(model._meta.get_field(name), "max_length", None)
+    for column, model, name in (
+        ("class", Qualification, "klass"),
+        ("examiner", Qualification, "examiner"),
+        ("evidence", Qualification, "evidence_ref"),
+        ("revocation_reason", QualificationRevocation, "reason"),
+    )
+}
 RECORDED = ("expires_on", "examiner", "evidence")
 NEVER_CHANGED = "a recorded qualification is never changed; revoke it and record a new one"
 
@@ -54,6 +74,8 @@ Key = tuple[int, int, str, dt.date]
 
 @dataclass(slots=True)
 class PlannedAward:
+    """A qualification a row records, kept as plain values until it is written."""
+
     line: int
     person_id: int
     national_id: str
@@ -68,10 +90,15 @@ class PlannedAward:
 
 @dataclass(slots=True)
 class PlannedRevocation:
-    row: Row
+    """A revocation a row records, of a recorded qualification or of one it awards."""
+
+    line: int
     revoked_on: dt.date
     reason: str
     qualification_id: int | None = None  # None: the qualification is awarded by this import
+
+    def of(self, qualification: Qualification) -> Revocation:
+        return Revocation(qualification, self.revoked_on, self.reason, f"line {self.line}")
 
 
 @dataclass(slots=True)
@@ -88,8 +115,8 @@ class Recorded:
 class QualificationsImport:
     """Checks qualification rows against the registry and plans awards and revocations."""
 
-    kind = "qualifications"
-    columns = QUALIFICATION_COLUMNS
+    kind: str = "qualifications"
+    columns: tuple[Column, ...] = QUALIFICATION_COLUMNS
 
     def __init__(self, *, source: str, today: dt.date | None = None) -> None:
         self.source = source
@@ -101,10 +128,15 @@ class QualificationsImport:
         self.awards: list[PlannedAward] = []
         self.revocations: list[PlannedRevocation] = []
         self.unchanged = 0
-        self.failed = 0
+        self.parsers: dict[str, Callable[[Cell], object]] = {
+            **{name: TextCell(limit) for name, limit in TEXT_LIMITS.items()},
+            **dict.fromkeys(DATE_COLUMNS, parse_date),
+            "national_id": _national_id,
+            "qualification": self._type,
+        }
 
     def counts(self) -> Counts:
-        return Counts(len(self.awards), len(self.revocations) - self.failed, self.unchanged)
+        return Counts(len(self.awards), len(self.revocations), self.unchanged)
 
     # Checking --------------------------------------------------------------------------------
 
@@ -124,6 +156,7 @@ class QualificationsImport:
         return rejections
 
     def _parse(self, row: Row, header: Header) -> tuple[dict[str, Any], list[RowProblem]]:
+        """The row's non-empty cells as typed values, and every cell that is not one."""
         values: dict[str, Any] = {}
         problems: list[RowProblem] = []
         for name, position in header.index.items():
@@ -131,30 +164,21 @@ class QualificationsImport:
             if cell == "":
                 continue
             try:
-                values[name] = self._value(name, cell)
+                values[name] = self.parsers[name](cell)
             except CellError as error:
                 problems.append(RowProblem(row.line, name, cell_text(cell), str(error)))
-        for name in ("national_id", "qualification", "obtained_on"):
-            if header.value(row, name) == "":
+        for name in REQUIRED:
+            if name not in values and not any(p.column == name for p in problems):
                 problems.append(RowProblem(row.line, name, "", "is required"))
         return values, problems
 
-    def _value(self, name: str, cell: Cell) -> object:
-        if name in DATE_COLUMNS:
-            return parse_date(cell)
+    def _type(self, cell: Cell) -> QualificationType:
         text = cell_text(cell)
-        if name == "national_id":
-            return normalise_national_id(text)
-        if name == "qualification":
-            qtype = self.types.get(text) or self.folded_types.get(text.casefold())
-            if qtype is None:
-                known = ", ".join(self.types) or "none (define qualification types first)"
-                raise CellError(f"unknown qualification type; known types: {known}")
-            return qtype
-        limit = TEXT_LIMITS.get(name)
-        if limit and len(text) > limit:
-            raise CellError(f"is longer than {limit} characters")
-        return text
+        qtype = self.types.get(text) or self.folded_types.get(text.casefold())
+        if qtype is None:
+            known = ", ".join(self.types) or "none (define qualification types first)"
+            raise CellError(f"unknown qualification type; known types: {known}")
+        return qtype
 
     def _load_people(self, ids: set[str]) -> None:
         missing = [nid for nid in ids if nid not in self.people]
@@ -209,7 +233,7 @@ class QualificationsImport:
         )
         if "revoked_on" in values:
             award.revocation = PlannedRevocation(
-                row, values["revoked_on"], values["revocation_reason"]
+                row.line, values["revoked_on"], values["revocation_reason"]
             )
         self.awards.append(award)
         return []
@@ -256,45 +280,35 @@ class QualificationsImport:
             self.unchanged += 1
         else:
             reason = values["revocation_reason"]
-            self.revocations.append(PlannedRevocation(row, revoked_on, reason, existing.id))
+            self.revocations.append(PlannedRevocation(row.line, revoked_on, reason, existing.id))
         return []
 
     # Writing ---------------------------------------------------------------------------------
 
     def apply(self, *, actor: Actor, progress: ProgressSink | None) -> list[Rejection]:
-        """Award in batches; then revoke one by one, each in a savepoint of its own."""
+        """Award in batches, then revoke in batches (records awarded just now included).
+        Every row was checked first, so a refusal here (a concurrent change) refuses all."""
         if progress:
             progress.start("writing", len(self.awards) + len(self.revocations))
-        revocations: list[tuple[PlannedRevocation, Qualification]] = []
+        revocations: list[Revocation] = []
         for start in range(0, len(self.awards), CHUNK_ROWS):
             batch = self.awards[start : start + CHUNK_ROWS]
             created = award_qualifications(actor=actor, awards=_new_qualifications(batch))
             revocations.extend(
-                (a.revocation, q) for a, q in zip(batch, created, strict=True) if a.revocation
+                a.revocation.of(q) for a, q in zip(batch, created, strict=True) if a.revocation
             )
             if progress:
                 progress.advance(len(batch))
         ids = [r.qualification_id for r in self.revocations if r.qualification_id is not None]
         held = Qualification.objects.select_related("person", "qualification_type").in_bulk(ids)
         revocations.extend(
-            (r, held[r.qualification_id]) for r in self.revocations if r.qualification_id
+            r.of(held[r.qualification_id]) for r in self.revocations if r.qualification_id
         )
-        rejections = []
-        for planned, qualification in revocations:
-            try:
-                with transaction.atomic():
-                    revoke_qualification(
-                        actor=actor,
-                        qualification=qualification,
-                        revoked_on=planned.revoked_on,
-                        reason=planned.reason,
-                    )
-            except DomainError as error:
-                rejections.append(rejection_from(planned.row, error))
+        for start in range(0, len(revocations), CHUNK_ROWS):
+            revoke_qualifications(actor=actor, revocations=revocations[start : start + CHUNK_ROWS])
         if progress:
             progress.advance(len(self.revocations))
-        self.failed = len(rejections)
-        return rejections
+        return []
 
 
 def _new_qualifications(batch: Sequence[PlannedAward]) -> list[NewQualification]:
@@ -319,6 +333,10 @@ def _new_qualifications(batch: Sequence[PlannedAward]) -> list[NewQualification]
             )
         )
     return awards
+
+
+def _national_id(cell: Cell) -> str:
+    return normalise_national_id(cell_text(cell))
 
 
 def _canonical_class(klass: str, classes: tuple[str, ...]) -> str:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from muster.core.actors import Actor
 from muster.core.errors import Problem, VettingError
-from muster.journal.services import Change, record_change, record_changes
+from muster.journal.services import Change, record_changes
 from muster.people.models import Person
 from muster.vetting import rules
 from muster.vetting.models import Qualification, QualificationRevocation, QualificationType
@@ -198,52 +198,96 @@ def award_qualification(*, actor: Actor, award: NewQualification) -> Qualificati
     return award_qualifications(actor=actor, awards=[award])[0]
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """One qualification to revoke from `revoked_on` on, and why."""
+
+    qualification: Qualification
+    revoked_on: dt.date
+    reason: str
+    record: str = ""
+
+    def label(self) -> str:
+        q = self.qualification
+        return self.record or f"qualification {q.pk} of person {q.person.national_id}"
+
+
 @transaction.atomic
+def revoke_qualifications(
+    *, actor: Actor, revocations: Sequence[Revocation]
+) -> list[QualificationRevocation]:
+    """Revoke many qualifications at once, all or none, each journaled as
+    `qualification.revoked`; the records themselves stay as they were."""
+    ids = [r.qualification.pk for r in revocations]
+    revoked: set[int] = set()
+    for start in range(0, len(ids), 2000):
+        revoked.update(
+            QualificationRevocation.objects.select_for_update()
+            .filter(qualification_id__in=ids[start : start + 2000])
+            .values_list("qualification_id", flat=True)
+        )
+    today = timezone.localdate()
+    problems = []
+    for r in revocations:
+        if r.qualification.pk in revoked:
+            problems.append(Problem(r.label(), "revoked_on", "is already revoked"))
+        revoked.add(r.qualification.pk)
+        if not r.reason.strip():
+            problems.append(Problem(r.label(), "reason", "a revocation needs a reason"))
+        if r.revoked_on < r.qualification.obtained_on:
+            problems.append(
+                Problem(
+                    r.label(),
+                    "revoked_on",
+                    "is before the qualification was obtained",
+                    r.revoked_on.isoformat(),
+                )
+            )
+        if r.revoked_on > today:
+            problems.append(
+                Problem(
+                    r.label(), "revoked_on", "cannot be in the future", r.revoked_on.isoformat()
+                )
+            )
+    if problems:
+        raise VettingError(problems)
+    created = QualificationRevocation.objects.bulk_create(
+        [
+            QualificationRevocation(
+                qualification=r.qualification,
+                revoked_on=r.revoked_on,
+                reason=r.reason,
+                actor=actor.label,
+            )
+            for r in revocations
+        ],
+        batch_size=2000,
+    )
+    record_changes(
+        actor=actor,
+        changes=(
+            Change(
+                "qualification.revoked",
+                "person",
+                r.qualification.person_id,
+                {
+                    "qualification": r.qualification.pk,
+                    "type": r.qualification.qualification_type.code,
+                    "class": r.qualification.klass,
+                    "revoked_on": r.revoked_on,
+                    "reason": r.reason,
+                },
+            )
+            for r in revocations
+        ),
+    )
+    return created
+
+
 def revoke_qualification(
     *, actor: Actor, qualification: Qualification, revoked_on: dt.date, reason: str
 ) -> QualificationRevocation:
-    """Revoke a qualification from `revoked_on` on; the record itself stays as it was."""
-    label = f"qualification {qualification.pk} of person {qualification.person.national_id}"
-    problems = []
-    if (
-        QualificationRevocation.objects.select_for_update()
-        .filter(qualification=qualification)
-        .exists()
-    ):
-        problems.append(Problem(label, "revoked_on", "is already revoked"))
-    if not reason.strip():
-        problems.append(Problem(label, "reason", "a revocation needs a reason"))
-    if revoked_on < qualification.obtained_on:
-        problems.append(
-            Problem(
-                label,
-                "revoked_on",
-                "is before the qualification was obtained",
-                revoked_on.isoformat(),
-            )
-        )
-    if revoked_on > timezone.localdate():
-        problems.append(
-            Problem(label, "revoked_on", "cannot be in the future", revoked_on.isoformat())
-        )
-    if problems:
-        raise VettingError(problems)
-    revocation = QualificationRevocation.objects.create(
-        qualification=qualification, revoked_on=revoked_on, reason=reason, actor=actor.label
-    )
-    record_change(
-        actor=actor,
-        change=Change(
-            "qualification.revoked",
-            "person",
-            qualification.person_id,
-            {
-                "qualification": qualification.pk,
-                "type": qualification.qualification_type.code,
-                "class": qualification.klass,
-                "revoked_on": revoked_on,
-                "reason": reason,
-            },
-        ),
-    )
-    return revocation
+    """Revoke one qualification; see revoke_qualifications."""
+    return revoke_qualifications(
+        actor=actor, revocations=[Revocation(qualification, revoked_on, reason)]
+    )[0]
