@@ -348,6 +348,12 @@ class InventoryCount(models.Model):
                 condition=Q(status="open"),
                 name="one_open_count_per_scope",
             ),
+            # NULLs are distinct in a unique index, so the rule above misses full-site counts.
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=Q(status="open", category__isnull=True),
+                name="one_open_full_count_per_site",
+            ),
         ]
 
     def __str__(self) -> str:

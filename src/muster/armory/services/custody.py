@@ -4,7 +4,6 @@ quotas that hold under concurrency, and a refusal that is an answer, journaled t
 from __future__ import annotations
 
 import datetime as dt
-import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from muster.core.errors import CustodyError, Problem
 from muster.journal.services import Change, record_change
 from muster.people.models import Person
 from muster.policy.rules import Decision, Reason, evaluate
-from muster.policy.schema import CategoryPolicy, PolicyDocument
 from muster.policy.schema import CategoryPolicy, PolicyDocument
 from muster.vetting.selectors import person_facts
 
