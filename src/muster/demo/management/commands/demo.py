@@ -1,0 +1,182 @@
+"""muster demo: build a realistic demo force through the services (seed or national scale)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from types import TracebackType
+from typing import IO, Any, cast
+
+from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from muster.core.management.base import MusterCommand
+from muster.demo.builder import DEMO_PASSWORD, Summary, build_demo, refusal, summarise
+from muster.demo.plan import RegionSpec, scale_regions
+from muster.people.models import Person
+
+URL = "http://127.0.0.1:8000/"
+
+
+class Command(MusterCommand):
+    help = (
+        "Build demo data: units, volunteers, qualification histories and users, all through "
+        "the services and so all journaled. Seed: one full region and a small one (~2,400 "
+        "volunteers); national: 30 regions (~100,000)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale", choices=("seed", "national"), default="seed",
+            help="seed (default): ~2,400 volunteers in 2 regions; national: ~3,300 per region",
+        )  # fmt: skip
+        parser.add_argument(
+            "--regions", type=int, metavar="N", help="regions at national scale (default 30, 2–99)"
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true",
+            help="do nothing (successfully) when volunteers are registered already",
+        )  # fmt: skip
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=2026,
+            help="random seed (default 2026): the same seed on the same day builds the same data",
+        )
+        # A few dozen volunteers, for tests.
+        parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+
+    def run(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Person.objects.exists():
+            count = Person.objects.count()
+            self.stdout.write(
+                f"Demo data is already there ({count:,} volunteers); nothing was changed. "
+                "To rebuild it from scratch: make demo-reset"
+            )
+            return
+        regions = self._regions(options)
+        why = refusal()
+        if why:
+            raise CommandError(
+                f"{why}; the demo is built only into an empty database. "
+                "Use --if-empty to leave it as it is, or `make demo-reset` to start again."
+            )
+        started = time.monotonic()
+        # OutputWrapper is a text stream; writing through it keeps call_command(stderr=…) working.
+        console = Console(file=cast("IO[str]", self.stderr), highlight=False)
+        with _RichProgress(console, len(regions)) as progress:
+            build_demo(regions=regions, seed=options["seed"], progress=progress)
+        elapsed = time.monotonic() - started
+        self._print_summary(summarise(today=timezone.localdate()), elapsed, options)
+
+    def _regions(self, options: dict[str, Any]) -> tuple[RegionSpec, ...]:
+        count = options["regions"]
+        if options["tiny"]:
+            return scale_regions("tiny")
+        if count is not None and options["scale"] != "national":
+            raise CommandError("--regions applies to --scale national only")
+        if count is not None and not 2 <= count <= 99:
+            raise CommandError(f"--regions must be between 2 and 99, not {count}")
+        return scale_regions(options["scale"], count)
+
+    def _print_summary(self, summary: Summary, elapsed: float, options: dict[str, Any]) -> None:
+        out = self.stdout.write
+        kinds = summary.units_by_kind
+        statuses = summary.people_by_status
+        people = sum(statuses.values())
+        order = ("active", "applicant", "vetting", "suspended", "discharged")
+        by_status = ", ".join(f"{statuses.get(s, 0):,} {s}" for s in order)
+        unit_parts = ", ".join(
+            f"{kinds.get(kind, 0):,} {plural}"
+            for kind, plural in (
+                ("region", "regions"), ("battalion", "battalions"),
+                ("company", "companies"), ("platoon", "platoons"),
+            )
+        )  # fmt: skip
+        quota = summary.firearm_quota
+        beyond = (
+            "; the quota is smaller, so ranking decides"
+            if quota and summary.rifle_eligible > quota
+            else ""
+        )
+        scale = "tiny" if options["tiny"] else options["scale"]
+        out(f"Demo data built in {elapsed:.1f} s (scale {scale}, seed {options['seed']}):")
+        out(f"  units           {sum(kinds.values()):,} ({unit_parts})")
+        out(f"  volunteers      {people:,}: {by_status}")
+        out(
+            f"  qualifications  {summary.qualifications:,} records: {summary.expired:,} past "
+            f"their expiry ({summary.lapsed:,} of them not renewed), {summary.revoked:,} revoked"
+        )
+        out(f"  journal         {summary.journal_entries:,} entries")
+        out(
+            f"  firearm/rifle   {summary.rifle_eligible:,} eligible today in {summary.region} "
+            f"(quota {quota if quota is not None else 'none'} per region{beyond})"
+        )
+        out(f"Users, all with the password {DEMO_PASSWORD}:")
+        for user in summary.users:
+            out(f"  {user.username:<10} {user.roles}")
+        out(f"Start the web application (make demo does), then open {URL} (admin at /admin/)")
+
+
+class _RichProgress:
+    """One bar per region on stderr, counting volunteers, records and changes written; when
+    stderr is not a terminal (a log, CI), one line per region as it finishes instead."""
+
+    def __init__(self, console: Console, regions: int) -> None:
+        self.console = console
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.regions, self.done = regions, 0
+        self.task: TaskID | None = None
+        self.label, self.detail, self.started = "", "", 0.0
+
+    def __enter__(self) -> _RichProgress:
+        if self.console.is_terminal:
+            self.bars.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.bars.stop()
+
+    def region_started(self, spec: RegionSpec, *, people: int, steps: int) -> None:
+        self.done += 1
+        self.label = f"[{self.done}/{self.regions}] {spec.code} {spec.name}"
+        self.detail = f"{people:,} volunteers"
+        self.started = time.monotonic()
+        self.task = self.bars.add_task(self.label, total=steps, detail=self.detail)
+
+    def advanced(self, steps: int) -> None:
+        if self.task is not None:
+            self.bars.advance(self.task, steps)
+
+    def region_finished(self) -> None:
+        if self.task is None:
+            return
+        total = self.bars.tasks[self.task].total or 0
+        self.bars.update(self.task, completed=total)
+        if not self.console.is_terminal:
+            seconds = time.monotonic() - self.started
+            self.console.print(
+                f"{self.label}: {self.detail}, {total:,.0f} records and changes, {seconds:.1f} s",
+                soft_wrap=True,
+            )
