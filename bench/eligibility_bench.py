@@ -36,7 +36,7 @@ def measure(category: str, runs: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from muster.people.models import Person
-    from muster.policy.rules import evaluate_all
+    from muster.policy.rules import evaluate_all, qualification_types_used
     from muster.policy.selectors import policy_in_force
     from muster.vetting.selectors import people_with_facts, ranked_eligible
 
@@ -52,7 +52,8 @@ def measure(category: str, runs: int) -> dict[str, Any]:
     people = ranked_count = 0
     for _ in range(runs):
         started = time.perf_counter()
-        pairs = list(people_with_facts(Person.objects.all()))
+        types = qualification_types_used(policy, category)
+        pairs = list(people_with_facts(Person.objects.all(), types))
         loaded = time.perf_counter()
         allowed = Counter()
         for _row, facts in pairs:

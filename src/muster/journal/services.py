@@ -6,6 +6,7 @@ and sequence numbers are allocated under the head row's lock, so they are gaples
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,61 +50,65 @@ def entry_document(*, seq: int, at: str, actor: str, change: Change) -> dict[str
         "actor": actor,
         "kind": change.kind,
         "subject": {"type": change.subject_type, "id": str(change.subject_id)},
-        "data": plain(dict(change.data)),
+        "data": dict(change.data),
     }
 
 
-def record_changes(*, actor: Actor, changes: Iterable[Change]) -> list[JournalEntry]:
+def record_changes(*, actor: Actor, changes: Iterable[Change]) -> range:
     """Append `changes` in order, under one lock of the head row, inside the caller's
-    transaction. Returns the entries written (empty when there were no changes)."""
+    transaction. Returns their sequence numbers (empty when there were no changes)."""
+    rows, _ = _append(actor, list(changes))
+    return range(rows[0][0], rows[-1][0] + 1) if rows else range(0)
+
+
+Row = tuple[int, Any, str, str, str, str, str]
+
+
+def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime]:
     if not connection.in_atomic_block:
         raise JournalOutsideTransaction(
             "journal entries must be written inside the change's transaction"
         )
-    pending = list(changes)
-    if not pending:
-        return []
-    head = _lock_head()
     now = timezone.now()
+    if not pending:
+        return [], now
+    head = _lock_head()
+    first = head.size
     at = plain(now)
-    entries = []
-    for offset, change in enumerate(pending):
-        seq = head.size + offset
-        body = canonical_text(entry_document(seq=seq, at=at, actor=actor.label, change=change))
-        entries.append(
-            JournalEntry(
-                seq=seq,
-                recorded_at=now,
-                actor=actor.label,
-                kind=change.kind,
-                subject_type=change.subject_type,
-                subject_id=str(change.subject_id),
-                body=body,
-            )
-        )
-    _insert(entries)
-    head.size += len(entries)
-    head.save(update_fields=["size"])
-    return entries
-
-
-def _insert(entries: list[JournalEntry]) -> None:
-    """One prepared INSERT run for every entry: the journal's hot path, several times
-    cheaper than bulk_create for large imports, with the same column values."""
-    table = JournalEntry._meta.db_table
-    columns = ("seq", "recorded_at", "actor", "kind", "subject_type", "subject_id", "body")
-    sql = (
-        f'INSERT INTO "{table}" ({", ".join(columns)}) '
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    recorded_at = connection.ops.adapt_datetimefield_value(entries[0].recorded_at)
+    recorded_at = connection.ops.adapt_datetimefield_value(now)
+    label = actor.label
     rows = [
-        (e.seq, recorded_at, e.actor, e.kind, e.subject_type, e.subject_id, e.body) for e in entries
+        (
+            first + offset,
+            recorded_at,
+            label,
+            change.kind,
+            change.subject_type,
+            str(change.subject_id),
+            canonical_text(entry_document(seq=first + offset, at=at, actor=label, change=change)),
+        )
+        for offset, change in enumerate(pending)
     ]
+    table = JournalEntry._meta.db_table
+    # One prepared INSERT for all: the journal is the hot path of every import.
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(
+            f'INSERT INTO "{table}" ({", ".join(_COLUMNS)}) VALUES ({", ".join(["%s"] * len(_COLUMNS))})',
+            rows,
+        )
+    head.size = first + len(rows)
+    head.save(update_fields=["size"])
+    return rows, now
+
+
+_COLUMNS = ("seq", "recorded_at", "actor", "kind", "subject_type", "subject_id", "body")
 
 
 def record_change(*, actor: Actor, change: Change) -> JournalEntry:
-    """Append one change; see record_changes."""
-    return record_changes(actor=actor, changes=[change])[0]
+    """Append one change and return its entry; see record_changes."""
+    rows, now = _append(actor, [change])
+    seq, _, label, kind, subject_type, subject_id, body = rows[0]
+    return JournalEntry(
+        seq=seq, recorded_at=now, actor=label, kind=kind, subject_type=subject_type,
+        subject_id=subject_id, body=body,
+    )  # fmt: skip

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from muster.core.actors import Actor
+from muster.core.bulk import allocate_ids, insert_rows
 from muster.core.errors import Problem, RegistryError
 from muster.journal.services import Change, record_change, record_changes
 from muster.people import rules
@@ -187,65 +188,77 @@ def register_people(*, actor: Actor, people: Sequence[NewPerson]) -> list[Person
             )
     if problems:
         raise RegistryError(problems)
-    try:
-        created = Person.objects.bulk_create(
-            [
-                Person(
-                    national_id=new.national_id,
-                    family_name=new.family_name,
-                    given_name=new.given_name,
-                    patronymic=new.patronymic,
-                    birth_date=new.birth_date,
-                    phone=new.phone,
-                    email=new.email,
-                    unit=new.unit,
-                    unit_role=new.unit_role,
-                    status=new.status,
-                    joined_on=new.joined_on,
-                    prior_service_months=new.prior_service_months,
-                    combat_experience_months=new.combat_experience_months,
-                )
-                for new in people
-            ],
-            batch_size=2000,
-        )
-    except IntegrityError as exc:  # a concurrent registration took an identifier
-        raise RegistryError.single(
-            "people", "national_id", f"identifier already registered ({exc})"
-        ) from exc
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                person=person,
-                unit=new.unit,
-                role=new.unit_role,
-                since=new.joined_on,
-                reason=new.reason,
-                actor=actor.label,
-            )
-            for person, new in zip(created, people, strict=True)
-        ],
-        batch_size=2000,
-    )
-    StatusChange.objects.bulk_create(
-        [
-            StatusChange(
-                person=person,
-                from_status="",
-                to_status=new.status,
-                effective_on=new.joined_on,
-                reason=new.reason,
-                actor=actor.label,
-            )
-            for person, new in zip(created, people, strict=True)
-        ],
-        batch_size=2000,
-    )
+    created = _insert_people(people, actor)
     record_changes(
         actor=actor,
         changes=(
             Change("person.registered", "person", person.pk, _registered_data(new))
             for person, new in zip(created, people, strict=True)
+        ),
+    )
+    return created
+
+
+def _insert_people(people: Sequence[NewPerson], actor: Actor) -> list[Person]:
+    """Insert the people, their first membership and first status change, ids allocated
+    first so that one prepared statement per table does it (see core.bulk)."""
+    now = timezone.now()
+    created = []
+    for new, pk in zip(people, allocate_ids(Person, len(people)), strict=True):
+        person = Person(
+            pk=pk, national_id=new.national_id, family_name=new.family_name,
+            given_name=new.given_name, patronymic=new.patronymic, birth_date=new.birth_date,
+            phone=new.phone, email=new.email, unit=new.unit, unit_role=new.unit_role,
+            status=new.status, joined_on=new.joined_on,
+            prior_service_months=new.prior_service_months,
+            combat_experience_months=new.combat_experience_months, registered_at=now,
+        )  # fmt: skip
+        person._state.adding = False
+        created.append(person)
+    try:
+        insert_rows(
+            Person,
+            ("id", "national_id", "family_name", "given_name", "patronymic", "birth_date", "phone",
+             "email", "unit_id", "unit_role", "status", "joined_on", "prior_service_months",
+             "combat_experience_months", "registered_at"),
+            (
+                (p.pk, p.national_id, p.family_name, p.given_name, p.patronymic, p.birth_date,
+                 p.phone, p.email, p.unit_id, p.unit_role, p.status, p.joined_on,
+                 p.prior_service_months, p.combat_experience_months, now)
+                for p in created
+            ),
+        )  # fmt: skip
+    except IntegrityError as exc:  # a concurrent registration took an identifier
+        raise RegistryError.single(
+            "people", "national_id", f"identifier already registered ({exc})"
+        ) from exc
+    insert_rows(
+        Membership,
+        ("id", "person_id", "unit_id", "role", "since", "reason", "actor", "recorded_at"),
+        (
+            (pk, p.pk, new.unit.pk, new.unit_role, new.joined_on, new.reason, actor.label, now)
+            for pk, p, new in zip(
+                allocate_ids(Membership, len(people)), created, people, strict=True
+            )
+        ),
+    )
+    insert_rows(
+        StatusChange,
+        (
+            "id",
+            "person_id",
+            "from_status",
+            "to_status",
+            "effective_on",
+            "reason",
+            "actor",
+            "recorded_at",
+        ),
+        (
+            (pk, p.pk, "", new.status, new.joined_on, new.reason, actor.label, now)
+            for pk, p, new in zip(
+                allocate_ids(StatusChange, len(people)), created, people, strict=True
+            )
         ),
     )
     return created

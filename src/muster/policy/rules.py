@@ -83,6 +83,18 @@ def in_force(qual: QualificationFact, moment: date) -> bool:
     )
 
 
+def qualification_types_used(policy: PolicyDocument, category: str) -> frozenset[str]:
+    """Every qualification type a decision on `category` can look at, so that callers deciding
+    for many people need load no other records."""
+    rule = policy.categories[category]
+    requirements = list(rule.requires)
+    for extra in rule.class_requires.values():
+        requirements.extend(extra)
+    return frozenset(
+        alt.qualification for req in requirements for alt in req.alternatives() if alt.qualification
+    )
+
+
 def category_of(target: str) -> str:
     """The category part of a target: "firearm/rifle" -> "firearm"."""
     return target.partition("/")[0]

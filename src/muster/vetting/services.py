@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from muster.core.actors import Actor
+from muster.core.bulk import allocate_ids, insert_rows
 from muster.core.errors import Problem, VettingError
 from muster.journal.services import Change, record_changes
 from muster.people.models import Person
@@ -135,7 +136,7 @@ def award_qualifications(
             )
         )
     _refuse_duplicates(rows, awards)
-    created = Qualification.objects.bulk_create(rows, batch_size=2000)
+    created = _insert_qualifications(rows)
     record_changes(
         actor=actor,
         changes=(
@@ -157,6 +158,25 @@ def award_qualifications(
         ),
     )
     return created
+
+
+def _insert_qualifications(rows: list[Qualification]) -> list[Qualification]:
+    """Insert with ids allocated first (one prepared statement; see core.bulk)."""
+    now = timezone.now()
+    for q, pk in zip(rows, allocate_ids(Qualification, len(rows)), strict=True):
+        q.pk, q.recorded_at = pk, now
+        q._state.adding = False
+    insert_rows(
+        Qualification,
+        ("id", "person_id", "qualification_type_id", "klass", "obtained_on", "expires_on",
+         "examiner", "evidence_ref", "actor", "recorded_at"),
+        (
+            (q.pk, q.person_id, q.qualification_type_id, q.klass, q.obtained_on, q.expires_on,
+             q.examiner, q.evidence_ref, q.actor, q.recorded_at)
+            for q in rows
+        ),
+    )  # fmt: skip
+    return rows
 
 
 def _refuse_duplicates(rows: list[Qualification], awards: Sequence[NewQualification]) -> None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import CharField, Count, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from muster.accounts.models import User
@@ -27,6 +28,7 @@ from muster.armory.rules import legal_limit_problems, security_meets
 from muster.armory.services.common import policy_for_site
 from muster.core.actors import Actor
 from muster.core.errors import CatalogueError, CustodyError, PolicyError, Problem
+from muster.journal.models import JournalEntry
 from muster.journal.services import Change, record_change, record_changes
 from muster.people.models import Unit
 from muster.policy.models import PolicyVersion
@@ -378,7 +380,7 @@ def receive_items(
         ],
         batch_size=2000,
     )
-    entries = record_changes(
+    seqs = record_changes(
         actor=actor,
         changes=(
             Change(
@@ -398,9 +400,9 @@ def receive_items(
             for item in created
         ),
     )
-    for item, entry in zip(created, entries, strict=True):
-        item.last_seq = entry.seq
-    Item.objects.bulk_update(created, ["last_seq"], batch_size=2000)
+    for item, seq in zip(created, seqs, strict=True):
+        item.last_seq = seq
+    _set_received_seqs(created)
     discrepancies = []
     if expected is not None:
         wanted = set(expected)
@@ -431,6 +433,20 @@ def receive_items(
         ),
     )
     return shipment
+
+
+def _set_received_seqs(created: Sequence[Item]) -> None:
+    """Point each new item's last_seq at its custody.received entry, looked up in the database
+    by the journal's subject index (bulk_update's CASE of 2,000 branches a statement took over
+    a minute for 100,000 items)."""
+    received = JournalEntry.objects.filter(
+        subject_type="item",
+        subject_id=Cast(OuterRef("pk"), output_field=CharField()),
+        kind="custody.received",
+    ).values("seq")[:1]
+    for start in range(0, len(created), 2000):
+        ids = [item.pk for item in created[start : start + 2000]]
+        Item.objects.filter(pk__in=ids).update(last_seq=Subquery(received))
 
 
 def _taken_serials(items: Sequence[NewItem], models: dict[str, EquipmentModel]) -> list[Problem]:
