@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 from muster.core.canonical import canonical_text
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**60), max_value=2**60)
-    | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -33,7 +32,7 @@ def test_canonical_text_equals_the_reference_implementation(value):
 
 
 def test_known_answer():
-    value = {"b": [1, "\u20ac", "\n\t\"\\"], "a": None, "é": True, "\U0001f600": 0, "\ue000": 1}
+    value = {"b": [1, "\u20ac", '\n\t"\\'], "a": None, "é": True, "\U0001f600": 0, "\ue000": 1}
     assert canonical_text(value) == rfc8785.dumps(value).decode("utf-8")
     assert canonical_text({"z": 1, "a": 2}) == '{"a":2,"z":1}'
 
