@@ -43,6 +43,23 @@ def authenticate_actor(*, username: str | None, password: str | None, interactiv
     return Actor.for_user(user)
 
 
+def authenticate_second_person(*, username: str, interactive: bool) -> Actor:
+    """Check the second person's own password (two-person integrity): from
+    MUSTER_SECOND_PASSWORD, else a prompt of its own; never the acting user's password."""
+    record = f"second person {username}"
+    password = os.environ.get("MUSTER_SECOND_PASSWORD")
+    if password is None and interactive:
+        password = getpass.getpass(f"Password for the second person, {username}: ")
+    if not password:
+        raise AuthenticationFailed.single(
+            record, "password", "a password is required (prompt, or MUSTER_SECOND_PASSWORD)"
+        )
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed.single(record, "password", "unknown user or wrong password")
+    return Actor.for_user(user)
+
+
 @transaction.atomic
 def create_user(*, actor: Actor, username: str, password: str, email: str = "") -> User:
     """A new account; the password must pass Django's validators."""

@@ -1,0 +1,157 @@
+"""muster items import|receive-lot|list: receiving shipments into a site, and what is where."""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from rich.table import Table
+
+from muster.armory.choices import Place
+from muster.armory.importing import ItemsImport
+from muster.armory.management.base import ArmoryCommand, site_by_code, when
+from muster.armory.models import Item
+from muster.armory.services.ammunition import receive_lot
+from muster.core.errors import CustodyError, ImportRefused, Problem
+from muster.core.importing import BAD_ROWS, ImportMode, run_import, write_rejects
+
+MAX_SHOWN = 200
+
+
+class Command(ArmoryCommand):
+    help = "Receive items into a site from a packing list or by lot, and list items."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        load = sub.add_parser(
+            "import",
+            help="receive serialized items from a CSV/XLSX file (model, serial, registration, "
+            "condition), all or nothing",
+        )
+        load.add_argument("file", type=Path, metavar="FILE", help="a .csv or .xlsx file")
+        load.add_argument("--site", required=True, help="the site receiving the shipment")
+        load.add_argument("--reference", required=True, help="the shipment's reference")
+        load.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+        load.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="receive the good rows and write the bad ones to --rejects",
+        )
+        load.add_argument(
+            "--rejects", type=Path, metavar="OUT.csv", help="where --skip-invalid writes bad rows"
+        )
+        self.add_actor_arguments(load)
+        lot = sub.add_parser("receive-lot", help="receive a quantity of a lot (ammunition)")
+        lot.add_argument("--site", required=True)
+        lot.add_argument("--model", required=True, help="model code, e.g. AMM-556")
+        lot.add_argument("--lot", required=True, help="the lot number")
+        lot.add_argument("--quantity", required=True, type=int)
+        lot.add_argument("--reference", required=True, help="the shipment's reference")
+        self.add_actor_arguments(lot)
+        listing = sub.add_parser("list", help="items and where they are")
+        listing.add_argument("--site", help="only items at (or in transit from) this site")
+        listing.add_argument("--category", help="only this category, e.g. firearm")
+        listing.add_argument("--place", choices=Place.values, help="only items in this place")
+        listing.add_argument("--limit", type=int, default=500, help="show at most N (500)")
+
+    def run(self, *args: Any, **options: Any) -> None:
+        getattr(self, "_" + options["action"].replace("-", "_"))(options)
+
+    def _import(self, options: dict[str, Any]) -> None:
+        mode = ImportMode(dry_run=options["dry_run"], skip_invalid=options["skip_invalid"])
+        rejects: Path | None = options["rejects"]
+        if mode.skip_invalid and rejects is None:
+            raise CommandError("--skip-invalid needs --rejects OUT.csv, so no row is lost")
+        if rejects is not None and not mode.skip_invalid:
+            raise CommandError("--rejects is only written with --skip-invalid")
+        actor = None if mode.dry_run else self.actor(options)
+        importer = ItemsImport(site=site_by_code(options["site"]), reference=options["reference"])
+        progress = _progress()
+        try:
+            report, rejections, table = run_import(
+                importer, path=options["file"], mode=mode, actor=actor, progress=progress
+            )
+        except ImportRefused as error:
+            if error.code == BAD_ROWS:
+                rows = len({p.record for p in error.problems})
+                self.stdout.write(
+                    f"items: refused, {rows:,} row(s) have problems; nothing received"
+                )
+            if len(error.problems) > MAX_SHOWN:
+                more = len(error.problems) - MAX_SHOWN
+                error.problems[MAX_SHOWN:] = [Problem("…", "", f"and {more:,} more not shown")]
+            raise
+        finally:
+            progress.stop()
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if rejects is not None:
+            write_rejects(rejects, table, rejections)
+        for problem in report.rejected[:MAX_SHOWN]:
+            self.stderr.write(f"  - {problem}")
+        if mode.dry_run and (problems := importer.shipment_problems()):
+            raise CustodyError(problems)
+        where = f"into {importer.site.code} against {importer.reference}"
+        self.stdout.write(f"{report.summary()} — {where}")
+        if rejects is not None and rejections:
+            self.stdout.write(f"rejected rows written to {rejects}; fix them and import that file")
+
+    def _receive_lot(self, options: dict[str, Any]) -> None:
+        site = site_by_code(options["site"])
+        lot = receive_lot(
+            actor=self.actor(options),
+            site=site,
+            model_code=options["model"],
+            lot_number=options["lot"],
+            quantity=options["quantity"],
+            reference=options["reference"],
+        )
+        self.stdout.write(
+            f"received {options['quantity']:,} of lot {lot.lot_number} ({lot.model.code}) "
+            f"into {site.code}; {lot.received_total:,} received in all"
+        )
+
+    def _list(self, options: dict[str, Any]) -> None:
+        items = Item.objects.select_related("model__category", "site", "holder", "transit_to")
+        if options["site"]:
+            items = items.filter(site=site_by_code(options["site"]))
+        if options["category"]:
+            items = items.filter(model__category__code=options["category"])
+        if options["place"]:
+            items = items.filter(place=options["place"])
+        limit = max(options["limit"], 0)
+        shown = list(items.order_by("model__code", "serial")[: limit + 1])
+        table = Table()
+        for column in ("serial", "model", "category", "place", "where", "condition", "due"):
+            table.add_column(column)
+        for item in shown[:limit]:
+            table.add_row(
+                item.serial,
+                item.model.code,
+                item.model.category.code,
+                item.place,
+                _where(item),
+                item.condition,
+                when(item.due_at) if item.due_at else "",
+            )
+        console = self.console(160)
+        console.print(table)
+        if len(shown) > limit:
+            console.print(f"… more than {limit} items; narrow with --site, --category, --place")
+
+
+def _where(item: Item) -> str:
+    if item.place == Place.PERSON and item.holder is not None:
+        return item.holder.national_id
+    if item.place == Place.IN_TRANSIT and item.site and item.transit_to:
+        return f"{item.site.code} → {item.transit_to.code}"
+    return item.site.code if item.site else ""
+
+
+def _progress() -> Any:
+    """The import command's progress bar (shown only at a terminal, for long files)."""
+    progress_class = import_module("muster.core.management.commands.import").RichProgress
+    return progress_class(enabled=sys.stderr.isatty())
