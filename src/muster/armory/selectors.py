@@ -14,10 +14,9 @@ from muster.armory.models import Item, LotBalance
 from muster.core.errors import NotFound
 from muster.journal.models import JournalEntry
 from muster.people.models import Person
-from muster.people.selectors import jurisdiction_of
 from muster.policy.rules import evaluate
 from muster.policy.selectors import policy_in_force
-from muster.vetting.selectors import person_facts
+from muster.vetting.selectors import people_with_facts
 
 
 def items_by_serial(serial: str) -> QuerySet[Item]:
@@ -89,29 +88,27 @@ class Recall:
 
 def recalls(moment: dt.datetime | None = None) -> list[Recall]:
     """Items that must come back now: overdue checkouts, and items whose holder may no longer
-    hold them (suspended, discharged, a qualification expired or revoked)."""
+    hold them (suspended, discharged, a qualification expired or revoked). One pass over the
+    holders' records, however many items are out."""
     moment = moment or timezone.now()
     today = timezone.localdate(moment)
-    held = Item.objects.filter(place="person").select_related(
-        "model__category", "holder__unit", "home_site"
+    held = list(
+        Item.objects.filter(place="person")
+        .select_related("model__category", "holder__unit", "home_site")
+        .order_by("holder_id", "pk")
     )
-    facts_cache: dict[int, Any] = {}
+    holders = Person.objects.filter(pk__in={item.holder_id for item in held})
+    facts = {row.pk: (row, f) for row, f in people_with_facts(holders)}
     policies: dict[str, Any] = {}
     found = []
-    for item in held.order_by("holder_id", "pk"):
+    for item in held:
         reasons = []
         if item.due_at is not None and item.due_at < moment:
             reasons.append(f"overdue since {timezone.localtime(item.due_at):%Y-%m-%d %H:%M}")
-        holder = item.holder
-        assert holder is not None
-        if holder.pk not in facts_cache:
-            facts_cache[holder.pk] = person_facts(holder)
-        jurisdiction = jurisdiction_of(holder.unit)
-        if jurisdiction not in policies:
-            policies[jurisdiction] = policy_in_force(jurisdiction, today)
-        decision = evaluate(
-            facts_cache[holder.pk], policies[jurisdiction], item.model.target, today
-        )
+        row, person_facts_ = facts[item.holder_id]  # type: ignore[index]
+        if row.jurisdiction not in policies:
+            policies[row.jurisdiction] = policy_in_force(row.jurisdiction, today)
+        decision = evaluate(person_facts_, policies[row.jurisdiction], item.model.target, today)
         reasons.extend(f"{r.rule}: {r.message}" for r in decision.refusals)
         if reasons:
             found.append(Recall(item=item, reasons=tuple(reasons)))

@@ -133,3 +133,43 @@ def test_the_database_refuses_an_item_in_two_places(armory):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Item.objects.filter(pk=rifle().pk).update(place="person")  # at a site and with nobody
+
+
+def test_an_overdue_checkout_and_a_lapsed_holder_are_recalls(
+    armory, rifleman, vetted_rifleman, actor
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from muster.armory.selectors import recalls
+    from muster.people.services import change_status
+
+    late = vetted_rifleman("VD50000004")
+    issue_items(
+        actor=armory["armorer"],
+        second=armory["commander"],
+        person=rifleman,
+        item_ids=[rifle("R0001").pk],
+        kind="checkout",
+        hours=2,
+    )
+    issue_items(
+        actor=armory["armorer"],
+        second=armory["commander"],
+        person=late,
+        item_ids=[rifle("R0002").pk],
+        kind="assignment",
+    )
+    assert recalls(timezone.now()) == []
+    change_status(
+        actor=actor,
+        person=late,
+        to_status="suspended",
+        effective_on=timezone.localdate(),
+        reason="inquiry",
+    )
+    found = {r.item.serial: r.reasons for r in recalls(timezone.now() + dt.timedelta(hours=3))}
+    assert set(found) == {"R0001", "R0002"}
+    assert found["R0001"][0].startswith("overdue since")
+    assert any("suspended" in reason for reason in found["R0002"])
