@@ -17,7 +17,7 @@ from muster.armory.models import EquipmentModel, Item, Shipment, Site
 from muster.armory.services.catalogue import NewItem, receive_items, storage_problems
 from muster.core.actors import Actor
 from muster.core.errors import Problem
-from muster.core.importing import Counts, ProgressSink, Rejection, RowProblem
+from muster.core.importing import Counts, ProgressSink, Rejection, RowProblem, parse_cells
 from muster.core.tabular import (
     Cell,
     CellError,
@@ -110,20 +110,7 @@ class ItemsImport:
         return rejections
 
     def _parse(self, row: Row, header: Header) -> tuple[dict[str, Any], list[RowProblem]]:
-        values: dict[str, Any] = {}
-        problems: list[RowProblem] = []
-        for name, position in header.index.items():
-            cell = row.cells[position]
-            if cell == "":
-                continue
-            try:
-                values[name] = self.parsers[name](cell)
-            except CellError as error:
-                problems.append(RowProblem(row.line, name, cell_text(cell), str(error)))
-        for name in ("model", "serial"):
-            if name not in values and not any(p.column == name for p in problems):
-                problems.append(RowProblem(row.line, name, "", "is required"))
-        return values, problems
+        return parse_cells(row, header, self.parsers, ("model", "serial"))
 
     def _model(self, cell: Cell) -> EquipmentModel:
         code = cell_text(cell)

@@ -8,17 +8,19 @@ Modes: by default any bad row refuses the whole file (ImportRefused, nothing wri
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from django.db import transaction
 
 from muster.core.actors import Actor
 from muster.core.errors import DomainError, ImportRefused, Problem
 from muster.core.tabular import (
+    Cell,
+    CellError,
     Column,
     Header,
     Row,
@@ -193,6 +195,27 @@ def _overflowing(chunk: Sequence[Row], header: Header) -> list[Rejection]:
         for row in chunk
         if row.overflow
     ]
+
+
+def parse_cells(
+    row: Row, header: Header, parsers: Mapping[str, Callable[[Cell], Any]], required: Iterable[str]
+) -> tuple[dict[str, Any], list[RowProblem]]:
+    """The row's non-empty cells as typed values, and every cell that is not one; a required
+    column left empty is a problem too (once, not on top of a bad value)."""
+    values: dict[str, Any] = {}
+    problems: list[RowProblem] = []
+    for name, position in header.index.items():
+        cell = row.cells[position]
+        if cell == "":
+            continue
+        try:
+            values[name] = parsers[name](cell)
+        except CellError as error:
+            problems.append(RowProblem(row.line, name, cell_text(cell), str(error)))
+    for name in required:
+        if name not in values and not any(p.column == name for p in problems):
+            problems.append(RowProblem(row.line, name, "", "is required"))
+    return values, problems
 
 
 def rejection_from(row: Row, error: DomainError) -> Rejection:

@@ -23,6 +23,7 @@ from muster.core.importing import (
     ProgressSink,
     Rejection,
     RowProblem,
+    parse_cells,
     rejection_from,
 )
 from muster.core.tabular import (
@@ -166,20 +167,7 @@ class PeopleImport:
         return rejections
 
     def _parse(self, row: Row, header: Header) -> tuple[dict[str, Any], list[RowProblem]]:
-        """The row's non-empty cells as typed values, and every cell that is not one."""
-        values: dict[str, Any] = {}
-        problems: list[RowProblem] = []
-        for name, position in header.index.items():
-            cell = row.cells[position]
-            if cell == "":
-                continue
-            try:
-                values[name] = self.parsers[name](cell)
-            except CellError as error:
-                problems.append(RowProblem(row.line, name, cell_text(cell), str(error)))
-        if "national_id" not in values and not any(p.column == "national_id" for p in problems):
-            problems.append(RowProblem(row.line, "national_id", "", "is required"))
-        return values, problems
+        return parse_cells(row, header, self.parsers, ("national_id",))
 
     def _unit(self, cell: Cell) -> Unit:
         unit = self.units.find(cell_text(cell))

@@ -21,6 +21,7 @@ from muster.core.importing import (
     ProgressSink,
     Rejection,
     RowProblem,
+    parse_cells,
 )
 from muster.core.tabular import (
     Cell,
@@ -156,21 +157,7 @@ class QualificationsImport:
         return rejections
 
     def _parse(self, row: Row, header: Header) -> tuple[dict[str, Any], list[RowProblem]]:
-        """The row's non-empty cells as typed values, and every cell that is not one."""
-        values: dict[str, Any] = {}
-        problems: list[RowProblem] = []
-        for name, position in header.index.items():
-            cell = row.cells[position]
-            if cell == "":
-                continue
-            try:
-                values[name] = self.parsers[name](cell)
-            except CellError as error:
-                problems.append(RowProblem(row.line, name, cell_text(cell), str(error)))
-        for name in REQUIRED:
-            if name not in values and not any(p.column == name for p in problems):
-                problems.append(RowProblem(row.line, name, "", "is required"))
-        return values, problems
+        return parse_cells(row, header, self.parsers, REQUIRED)
 
     def _type(self, cell: Cell) -> QualificationType:
         text = cell_text(cell)
