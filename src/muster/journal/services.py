@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from muster.core.actors import Actor
+from muster.core.bulk import insert_rows
 from muster.core.canonical import canonical_text, plain
 from muster.journal.models import JournalEntry, JournalHead
 
@@ -75,12 +76,11 @@ def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime
     head = _lock_head()
     first = head.size
     at = plain(now)
-    recorded_at = connection.ops.adapt_datetimefield_value(now)
     label = actor.label
     rows = [
         (
             first + offset,
-            recorded_at,
+            now,
             label,
             change.kind,
             change.subject_type,
@@ -89,13 +89,7 @@ def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime
         )
         for offset, change in enumerate(pending)
     ]
-    table = JournalEntry._meta.db_table
-    # One prepared INSERT for all: the journal is the hot path of every import.
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f'INSERT INTO "{table}" ({", ".join(_COLUMNS)}) VALUES ({", ".join(["%s"] * len(_COLUMNS))})',
-            rows,
-        )
+    insert_rows(JournalEntry, _COLUMNS, rows)
     head.size = first + len(rows)
     head.save(update_fields=["size"])
     return rows, now
