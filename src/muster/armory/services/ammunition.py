@@ -170,9 +170,12 @@ def issue_ammunition(
 
 @transaction.atomic
 def return_ammunition(*, actor: Actor, person: Person, lot: Lot, site: Site, quantity: int) -> None:
-    """Take unused rounds back from a person into a site."""
+    """Take unused rounds back from a person into a site that may store them."""
     record = _lot_label(lot)
     _positive(quantity, record)
+    problems = storage_problems(site, Counter({lot.model.category.code: 0}), record)
+    if problems:
+        raise CustodyError(problems)
     rule = category_policy(policy_for_site(site), lot.model.category.code, record)
     require_authority(
         actor=actor,

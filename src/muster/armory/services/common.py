@@ -41,10 +41,16 @@ def category_policy(policy: PolicyDocument, category: str, record: str) -> Categ
 
 def lock_items(ids: Iterable[int]) -> list[Item]:
     """The items, locked for this transaction, in id order (a fixed order avoids deadlocks)."""
+    wanted = sorted(set(ids))
+    # Lock, then read with the related rows: on PostgreSQL a row changed by the transaction we
+    # waited for comes back with the related rows of its old version (a returned item's site
+    # as None, an issued item's holder as None), so the joins must come after the lock.
+    list(Item.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values("pk"))
     return list(
-        Item.objects.select_for_update(of=("self",))
-        .select_related("model__category", "site__unit", "home_site__unit", "holder", "transit_to")
-        .filter(pk__in=sorted(set(ids)))
+        Item.objects.select_related(
+            "model__category", "site__unit", "home_site__unit", "holder", "transit_to"
+        )
+        .filter(pk__in=wanted)
         .order_by("pk")
     )
 

@@ -103,13 +103,20 @@ def receive_transfer(*, actor: Actor, transfer: Transfer, serials: Sequence[str]
         raise CustodyError.single(
             record, "received_at", f"was already received on {locked.received_at:%Y-%m-%d %H:%M}"
         )
-    # Items of the transfer reported lost on the way are no longer in transit: not expected.
-    items = [
-        i for i in lock_items(locked.items.values_list("pk", flat=True)) if i.place == "in_transit"
-    ]
+    # Items of the transfer reported lost or recovered on the way are no longer in transit with
+    # it, nor are items dispatched again since (they travel with a later transfer): not expected.
+    dispatched = lock_items(locked.items.values_list("pk", flat=True))
+    moved_on = set(
+        Transfer.items.through.objects.filter(
+            item_id__in=[i.pk for i in dispatched], transfer_id__gt=locked.pk
+        ).values_list("item_id", flat=True)
+    )
+    items = [i for i in dispatched if i.place == "in_transit" and i.pk not in moved_on]
     arrived = set(serials)
     to_site = locked.to_site
-    for category in sorted({i.model.category.code for i in items}):
+    # Booking a transfer in closes it even when nothing is left in transit: authority is needed
+    # for everything it carried.
+    for category in sorted({i.model.category.code for i in dispatched}):
         rule = category_policy(policy_for_site(to_site), category, record)
         require_authority(
             actor=actor,
