@@ -173,3 +173,44 @@ def test_an_overdue_checkout_and_a_lapsed_holder_are_recalls(
     assert set(found) == {"R0001", "R0002"}
     assert found["R0001"][0].startswith("overdue since")
     assert any("suspended" in reason for reason in found["R0002"])
+
+
+def test_only_an_authoriser_over_the_holder_records_rounds_fired(armory, rifleman):
+    from muster.armory.services.ammunition import expend_ammunition, issue_ammunition, receive_lot
+
+    lot = receive_lot(
+        actor=armory["armorer"],
+        site=armory["vault"],
+        model_code="AMM-556",
+        lot_number="L-1",
+        quantity=1000,
+        reference="SHIP-AMMO",
+    )
+    issued, _ = issue_ammunition(
+        actor=armory["armorer"],
+        second=armory["commander"],
+        person=rifleman,
+        lot=lot,
+        site=armory["vault"],
+        quantity=60,
+    )
+    assert issued
+    with pytest.raises(CustodyError, match="clerk may not record ammunition expended"):
+        expend_ammunition(
+            actor=armory["clerk"], person=rifleman, lot=lot, quantity=30, reason="range"
+        )
+    expend_ammunition(
+        actor=armory["armorer"], person=rifleman, lot=lot, quantity=30, reason="range"
+    )
+    lot.refresh_from_db()
+    assert lot.expended_total == 30
+
+
+def test_an_item_named_twice_in_one_issue_is_refused(armory, rifleman):
+    with pytest.raises(CustodyError, match="named twice"):
+        issue_items(
+            actor=armory["armorer"],
+            second=armory["commander"],
+            person=rifleman,
+            item_ids=[rifle().pk, rifle().pk],
+        )

@@ -207,6 +207,7 @@ def expend_ammunition(
         raise CustodyError.single(
             record, "reason", "expended rounds need a reason (e.g. range training)"
         )
+    _require_authority_over_holder(actor, person, lot, record)
     _take(lot, holder=person, quantity=quantity, record=record)
     Lot.objects.filter(pk=lot.pk).update(expended_total=F("expended_total") + quantity)
     _journal(
@@ -215,3 +216,21 @@ def expend_ammunition(
         "ammunition.expended",
         {"person": person.national_id, "quantity": quantity, "reason": reason},
     )
+
+
+def _require_authority_over_holder(actor: Actor, person: Person, lot: Lot, record: str) -> None:
+    """Writing rounds off as fired needs someone who may authorise ammunition over the holder's
+    unit (their armorer or commander), never just anyone."""
+    from muster.accounts.selectors import roles_over
+    from muster.people.selectors import jurisdiction_of
+    from muster.policy.selectors import policy_in_force
+
+    policy = policy_in_force(jurisdiction_of(person.unit), timezone.localdate())
+    rule = category_policy(policy, lot.model.category.code, record)
+    if not roles_over(actor.user_id, person.unit) & set(rule.authorisers):
+        raise CustodyError.single(
+            record,
+            "actor",
+            f"{actor} may not record {lot.model.category.code} expended by {person.national_id} "
+            f"(needs one of: {', '.join(rule.authorisers)} over {person.unit.code})",
+        )

@@ -65,6 +65,10 @@ def issue_items(
         raise CustodyError.single(
             f"issue to {person.national_id}", "items", "name at least one item"
         )
+    if len(set(item_ids)) != len(item_ids):
+        raise CustodyError.single(
+            f"issue to {person.national_id}", "items", "an item is named twice"
+        )
     items = lock_items(item_ids)
     missing = set(item_ids) - {i.pk for i in items}
     if missing:
