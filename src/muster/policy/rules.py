@@ -305,8 +305,10 @@ class _AlternativeCheck:
                 continue
             if latest is None or (obtained >= latest.obtained_on and _cited_before(qual, latest)):
                 latest = qual
+            # in_force(), inlined: this loop runs for every requirement of every person.
             if (
-                in_force(qual, moment)
+                (qual.revoked_on is None or qual.revoked_on > moment)
+                and (qual.expires_on is None or qual.expires_on > moment)
                 and (cutoff is None or obtained >= cutoff)
                 and (best is None or (obtained >= best.obtained_on and _cited_before(qual, best)))
             ):
