@@ -34,13 +34,24 @@ class JournalOutsideTransaction(RuntimeError):
     """Raised when a caller tries to journal a change outside the change's transaction."""
 
 
-def _lock_head() -> JournalHead:
-    try:
-        return JournalHead.objects.select_for_update().get(pk=1)
-    except JournalHead.DoesNotExist:
-        # Two first writers may race to create the row; the loser's insert is a no-op.
-        JournalHead.objects.bulk_create([JournalHead(pk=1, size=0)], ignore_conflicts=True)
-        return JournalHead.objects.select_for_update().get(pk=1)
+def _reserve(count: int) -> int:
+    """Take the next `count` sequence numbers; returns the first. One UPDATE … RETURNING both
+    locks the head row until commit and moves it on, so numbers never gap or repeat."""
+    table = JournalHead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" SET size = size + %s WHERE id = 1 RETURNING size', [count]
+        )
+        row = cursor.fetchone()
+        if row is None:
+            # A new database whose head row is missing: two first writers may race to make it;
+            # the loser's insert is a no-op.
+            JournalHead.objects.bulk_create([JournalHead(pk=1, size=0)], ignore_conflicts=True)
+            cursor.execute(
+                f'UPDATE "{table}" SET size = size + %s WHERE id = 1 RETURNING size', [count]
+            )
+            row = cursor.fetchone()
+    return int(row[0]) - count
 
 
 def entry_document(*, seq: int, at: str, actor: str, change: Change) -> dict[str, Any]:
@@ -73,8 +84,7 @@ def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime
     now = timezone.now()
     if not pending:
         return [], now
-    head = _lock_head()
-    first = head.size
+    first = _reserve(len(pending))
     at = plain(now)
     label = actor.label
     rows = [
@@ -90,8 +100,6 @@ def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime
         for offset, change in enumerate(pending)
     ]
     insert_rows(JournalEntry, _COLUMNS, rows)
-    head.size = first + len(rows)
-    head.save(update_fields=["size"])
     return rows, now
 
 

@@ -64,6 +64,20 @@ def jurisdiction_of(unit: Unit) -> str:
     )
 
 
+def region_and_jurisdiction(unit: Unit) -> tuple[Unit, str]:
+    """The unit's region and the nearest jurisdiction on it or an ancestor, in one query."""
+    ids = [int(part) for part in unit.path.strip("/").split("/")]
+    chain = {u.pk: u for u in Unit.objects.filter(pk__in=ids)}
+    region = next((chain[i] for i in ids if chain[i].kind == UnitKind.REGION), None)
+    jurisdiction = next((chain[i].jurisdiction for i in reversed(ids) if chain[i].jurisdiction), "")
+    if region is None or not jurisdiction:
+        field = "parent" if region is None else "jurisdiction"
+        raise NotFound.single(
+            f"unit {unit.code}", field, "is not inside a region with a jurisdiction"
+        )
+    return region, jurisdiction
+
+
 def regions() -> QuerySet[Unit]:
     return Unit.objects.filter(kind=UnitKind.REGION).order_by("code")
 

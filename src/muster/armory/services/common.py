@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,17 +18,27 @@ from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
 from muster.journal.services import Change, record_change
 from muster.people.models import Unit
-from muster.people.selectors import jurisdiction_of, region_of
+from muster.people.selectors import region_and_jurisdiction
 from muster.policy.schema import CategoryPolicy, PolicyDocument
 from muster.policy.selectors import policy_in_force
 
 
+def _site_context(site: Site) -> tuple[Unit, str]:
+    """The site's region and policy jurisdiction, read once per site object (one query):
+    every custody operation needs both, often for several items of one site."""
+    cached: tuple[Unit, str] | None = getattr(site, "_muster_context", None)
+    if cached is None:
+        cached = region_and_jurisdiction(site.unit)
+        site._muster_context = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def policy_for_site(site: Site) -> PolicyDocument:
-    return policy_in_force(jurisdiction_of(site.unit), timezone.localdate())
+    return policy_in_force(_site_context(site)[1], timezone.localdate())
 
 
 def region_for_site(site: Site) -> Unit:
-    return region_of(site.unit)
+    return _site_context(site)[0]
 
 
 def category_policy(policy: PolicyDocument, category: str, record: str) -> CategoryPolicy:
@@ -45,7 +56,8 @@ def lock_items(ids: Iterable[int]) -> list[Item]:
     # Lock, then read with the related rows: on PostgreSQL a row changed by the transaction we
     # waited for comes back with the related rows of its old version (a returned item's site
     # as None, an issued item's holder as None), so the joins must come after the lock.
-    list(Item.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values("pk"))
+    if connection.vendor != "sqlite":  # SQLite's BEGIN IMMEDIATE already excludes other writers
+        list(Item.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values("pk"))
     return list(
         Item.objects.select_related(
             "model__category", "site__unit", "home_site__unit", "holder", "transit_to"

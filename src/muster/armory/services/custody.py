@@ -248,17 +248,18 @@ def _increment_quotas(
 ) -> None:
     for (region_id, category), count in sorted(wanted.items()):
         limit, rule_path = limits[(region_id, category)]
-        category_row = Category.objects.get(code=category)
-        # Two first issues may race to create the row; the loser's insert is a no-op.
-        QuotaUsage.objects.bulk_create(
-            [QuotaUsage(region_id=region_id, category=category_row)], ignore_conflicts=True
-        )
-        usage = QuotaUsage.objects.get(region_id=region_id, category=category_row)
-        taken = QuotaUsage.objects.filter(pk=usage.pk, issued__lte=limit - count).update(
-            issued=F("issued") + count
-        )
+        category_id = Category.objects.values_list("pk", flat=True).get(code=category)
+        mine = QuotaUsage.objects.filter(region_id=region_id, category_id=category_id)
+        # Counted only while below the limit, in one conditional UPDATE: the database decides.
+        taken = mine.filter(issued__lte=limit - count).update(issued=F("issued") + count)
+        if not taken and not mine.exists():
+            # The region's first issue of the category; a racing first issue's insert is a no-op.
+            QuotaUsage.objects.bulk_create(
+                [QuotaUsage(region_id=region_id, category_id=category_id)], ignore_conflicts=True
+            )
+            taken = mine.filter(issued__lte=limit - count).update(issued=F("issued") + count)
         if not taken:
-            current = QuotaUsage.objects.get(pk=usage.pk).issued
+            current = mine.get().issued
             refusals.append(
                 Reason(
                     rule=rule_path,
