@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -70,9 +70,9 @@ def person_facts(person: Person) -> PersonFacts:
     )
 
 
-@dataclass(frozen=True)
-class PersonRow:
-    """The registry fields eligibility and ranking need, without a model instance per person."""
+class PersonRow(NamedTuple):
+    """The registry fields eligibility and ranking need, without a model instance per person
+    (a named tuple: 100,000 of them are built in one pass)."""
 
     pk: int
     national_id: str
@@ -94,6 +94,7 @@ def people_with_facts(
     Built for the whole force at once (100,000 people, 400,000 records): three plain range
     queries per 5,000 people, no joins, dates parsed once each."""
     jurisdictions = _jurisdictions_by_unit()
+    units = {pk: (code, path) for pk, code, path in Unit.objects.values_list("pk", "code", "path")}
     type_codes = dict(QualificationType.objects.values_list("pk", "code"))
     if types is not None:
         type_codes = {pk: code for pk, code in type_codes.items() if code in types}
@@ -110,8 +111,6 @@ def people_with_facts(
                 "family_name",
                 "given_name",
                 "unit_id",
-                "unit__code",
-                "unit__path",
                 "status",
                 "birth_date",
                 "prior_service_months",
@@ -139,7 +138,8 @@ def people_with_facts(
                 )
             cursor.execute(_sql(_LATEST_PLACEMENT_IN_RANGE), [low, last_id])
             since = {person_id: to_date(day) for person_id, day in cursor.fetchall()}
-        for pk, nid, family, given, unit_id, code, path, status, born, prior, combat in chunk:
+        for pk, nid, family, given, unit_id, status, born, prior, combat in chunk:
+            code, path = units[unit_id]
             yield (
                 PersonRow(
                     pk=pk,
