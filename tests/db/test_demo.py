@@ -4,21 +4,42 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from importlib import resources
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, Sum
+from django.utils import timezone
 
 from muster.accounts.models import RoleGrant, User
+from muster.armory.models import (
+    Category,
+    CountRecord,
+    EquipmentModel,
+    Incident,
+    IncidentNote,
+    InventoryCount,
+    Item,
+    Lot,
+    LotBalance,
+    QuotaUsage,
+    Shipment,
+    Site,
+    Transfer,
+)
+from muster.armory.rules import security_meets
+from muster.demo.armory import ARMORY_USERS
 from muster.demo.builder import DEMO_PASSWORD, POLICY_FILE, USERS
 from muster.demo.plan import plan_region, scale_regions
 from muster.journal.models import JournalEntry, JournalHead
 from muster.people.models import Membership, Person, StatusChange, Unit
 from muster.policy.models import PolicyVersion
 from muster.policy.schema import parse_policy
+from muster.policy.selectors import policy_in_force
 from muster.vetting.models import Qualification, QualificationRevocation, QualificationType
+from muster.vetting.selectors import eligibility_of
 
 POLICY = parse_policy(
     resources.files("muster.policy").joinpath(POLICY_FILE).read_text(encoding="utf-8")
@@ -69,20 +90,43 @@ def test_every_row_written_has_its_journal_entry(tiny_demo):
         + User.objects.count()
         + RoleGrant.objects.count()
         + JournalEntry.objects.filter(kind="user.updated").count()
+        + _armory_rows()
     )
     assert JournalHead.objects.get().size == JournalEntry.objects.count() == expected
     registered = set(
         JournalEntry.objects.filter(kind="person.registered").values_list("subject_id", flat=True)
     )
     assert registered == {str(pk) for pk in Person.objects.values_list("pk", flat=True)}
-    assert set(JournalEntry.objects.values_list("actor", flat=True)) == {"system:demo"}
+    # The demo writes as itself; armory custody is done by the people whose job it is.
+    users = set(User.objects.values_list("username", flat=True))
+    assert set(JournalEntry.objects.values_list("actor", flat=True)) <= {"system:demo"} | users
+    assert not JournalEntry.objects.filter(kind="custody.issue_refused").exists()
+
+
+def _armory_rows() -> int:
+    """Journal entries the armory's rows call for; lot entries are reconciled separately."""
+    items = Item.objects.count() + (Item.objects.aggregate(n=Sum("version"))["n"] or 0)
+    return (
+        Category.objects.count()
+        + EquipmentModel.objects.count()
+        + Site.objects.count()
+        + Shipment.objects.count()
+        + items  # custody.received, then one entry per custody change (the version)
+        + JournalEntry.objects.filter(subject_type="lot").count()
+        + InventoryCount.objects.count()
+        + InventoryCount.objects.filter(records__isnull=False).distinct().count()
+        + Incident.objects.count()
+        + IncidentNote.objects.count()
+        + IncidentNote.objects.exclude(status_to="").count()
+    )
 
 
 def test_demo_users_sign_in_with_the_printed_password(tiny_demo):
     assert f"password {DEMO_PASSWORD}" in tiny_demo
     assert "http://127.0.0.1:8000/" in tiny_demo
-    for username, *_ in USERS:
+    for username in [*(u for u, *_ in USERS), *ARMORY_USERS]:
         assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
+        assert username in tiny_demo
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     commander = User.objects.get(username="commander")
@@ -151,3 +195,111 @@ def test_a_populated_database_is_refused_without_if_empty(tiny_demo):
 def test_regions_is_refused_at_seed_scale():
     with pytest.raises(CommandError, match="--scale national"):
         run_demo("--regions", "3")
+
+
+# --- the armory ------------------------------------------------------------------------------
+
+# Where each custody event leaves an item.
+PLACE_AFTER = {
+    "custody.received": "site",
+    "custody.issued": "person",
+    "custody.returned": "site",
+    "custody.dispatched": "in_transit",
+    "custody.arrived": "site",
+    "custody.sent_to_maintenance": "maintenance",
+    "custody.returned_from_maintenance": "site",
+    "custody.reported_lost": "lost",
+    "custody.reported_stolen": "stolen",
+    "custody.recovered": "site",
+    "custody.disposed": "disposed",
+    "custody.corrected": "site",
+}
+
+
+def test_the_armory_is_stocked_in_certified_sites_that_may_hold_it(tiny_demo):
+    today = timezone.localdate()
+    serialized = set(Category.objects.filter(tracking="serialized").values_list("code", flat=True))
+    assert set(Item.objects.values_list("model__category__code", flat=True)) == serialized
+    assert Item.objects.filter(model__category__code="firearm").count() >= 40
+    for site in Site.objects.select_related("unit"):
+        assert site.certified_on <= today < site.certification_expires, site.code
+    policy = policy_in_force("national", today)
+    stored = Item.objects.filter(place="site").select_related("site", "model__category")
+    for item in stored:
+        rule = policy.categories[item.model.category.code].storage
+        assert rule is None or security_meets(
+            policy.security_levels, item.site.security_level, rule.min_security
+        ), (item.serial, item.site.code)
+    vehicles = Item.objects.filter(model__category__code="vehicle")
+    assert not vehicles.filter(registration="").exists()
+
+
+def test_some_items_are_issued_and_every_holder_may_hold_them(tiny_demo):
+    today = timezone.localdate()
+    held = Item.objects.filter(place="person").select_related("holder__unit", "model__category")
+    categories = {item.model.category.code for item in held}
+    assert {"firearm", "magazine", "radio", "drone"} <= categories
+    for item in held:
+        decisions = eligibility_of(item.holder, today, item.model.category.code)
+        assert any(d.allowed and d.target == item.model.target for d in decisions), item.serial
+        assert (item.issue_kind == "checkout") == (item.due_at is not None)
+    firearms = held.filter(model__category__code="firearm")
+    assert firearms.filter(issue_kind="assignment").count() == firearms.count() > 0
+    assert QuotaUsage.objects.get(category__code="firearm").issued == firearms.count()
+    issued = JournalEntry.objects.filter(kind="custody.issued", subject_type="item")
+    armorer = User.objects.get(username="armorer")
+    by_armorer = [json.loads(e.body)["data"] for e in issued.filter(actor=armorer.username)]
+    assert any(d.get("second_person") == "commander" for d in by_armorer)
+
+
+def test_every_items_place_is_the_one_its_journal_history_ends_in(tiny_demo):
+    events: dict[str, list[JournalEntry]] = {}
+    for entry in JournalEntry.objects.filter(subject_type="item").order_by("seq"):
+        events.setdefault(entry.subject_id, []).append(entry)
+    items = Item.objects.select_related("site", "holder", "transit_to")
+    assert len(events) == items.count()
+    for item in items:
+        history = events[str(item.pk)]
+        assert history[0].kind == "custody.received"
+        prev = None
+        for entry in history:
+            data = json.loads(entry.body)["data"]
+            assert (data["serial"], data["prev"]) == (item.serial, prev), entry.seq
+            prev = entry.seq
+        assert item.last_seq == history[-1].seq and item.version == len(history) - 1
+        assert PLACE_AFTER[history[-1].kind] == item.place, item.serial
+        last = json.loads(history[-1].body)["data"]
+        if item.place == "person":
+            assert last["to_person"] == item.holder.national_id
+        elif item.place == "site":
+            assert last["to_site"] == item.site.code
+
+
+def test_one_count_is_open_and_one_incident_and_other_loose_ends(tiny_demo):
+    count = InventoryCount.objects.get(status="open")
+    assert count.category.code == "firearm" and count.site.code == "ARM-R01-B1"
+    assert count.counter.username == "commander"
+    assert not count.site.custodians.filter(user=count.counter).exists()
+    assert CountRecord.objects.filter(count=count).exists()
+    incident = Incident.objects.get()
+    assert incident.kind == "loss" and incident.status == "investigating"
+    assert [i.place for i in incident.items.all()] == ["lost"]
+    assert Item.objects.filter(place="maintenance").count() == 1
+    transfer = Transfer.objects.get(received_at__isnull=True)
+    assert {i.place for i in transfer.items.all()} == {"in_transit"}
+    assert "open counts     count" in tiny_demo and "open incidents  incident" in tiny_demo
+
+
+def test_ammunition_balances_reconcile_to_the_round(tiny_demo):
+    received: dict[int, int] = {}
+    for entry in JournalEntry.objects.filter(subject_type="lot", kind="lot.received"):
+        lot_id = int(entry.subject_id)
+        received[lot_id] = received.get(lot_id, 0) + json.loads(entry.body)["data"]["quantity"]
+    lots = Lot.objects.all()
+    assert len(lots) >= 3 and sum(lot.received_total for lot in lots) >= 10_000
+    for lot in lots:
+        balances = LotBalance.objects.filter(lot=lot).aggregate(n=Sum("quantity"))["n"]
+        assert lot.received_total == received[lot.pk]
+        assert lot.received_total == balances + lot.expended_total + lot.written_off_total
+    assert LotBalance.objects.filter(holder__isnull=False, quantity__gt=0).exists()
+    assert Lot.objects.filter(expended_total__gt=0).exists()

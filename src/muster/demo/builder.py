@@ -21,6 +21,7 @@ from django.utils import timezone
 from muster.accounts.models import RoleGrant, User
 from muster.accounts.services import create_user, grant_role
 from muster.core.actors import Actor
+from muster.demo.armory import ARMORY_USERS, build_armory
 from muster.demo.history import QualificationPlan
 from muster.demo.plan import PersonPlan, RegionPlan, RegionSpec, plan_region
 from muster.journal.selectors import journal_size
@@ -94,7 +95,9 @@ def refusal() -> str | None:
     if Unit.objects.exists():
         return f"the database already holds {Unit.objects.count():,} units"
     taken = sorted(
-        User.objects.filter(username__in=[u for u, *_ in USERS]).values_list("username", flat=True)
+        User.objects.filter(username__in=[*(u for u, *_ in USERS), *ARMORY_USERS]).values_list(
+            "username", flat=True
+        )
     )
     if taken:
         return f"these demo user names are taken already: {', '.join(taken)}"
@@ -115,7 +118,8 @@ def build_demo(
     progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> list[DemoUser]:
-    """Load the policy, write every region and create the demo users; returns the users."""
+    """Load the policy, write every region, create the demo users and stock the armory;
+    returns the users."""
     today = today or timezone.localdate()
     progress = progress or _Silent()
     document = load_example_policy()
@@ -124,7 +128,9 @@ def build_demo(
     for spec in regions:
         plan = plan_region(spec, seed=seed, today=today, validity=validity, taken_ids=taken)
         write_region(plan, jurisdiction=document.jurisdiction, progress=progress)
-    return create_demo_users()
+    users = create_demo_users()
+    build_armory(regions=regions, seed=seed, today=today, password=DEMO_PASSWORD)
+    return users
 
 
 def _steps(plan: RegionPlan) -> int:

@@ -20,11 +20,17 @@ from rich.progress import (
 )
 
 from muster.core.management.base import MusterCommand
+from muster.demo.armory import ArmorySummary, summarise_armory
 from muster.demo.builder import DEMO_PASSWORD, Summary, build_demo, refusal, summarise
 from muster.demo.plan import RegionSpec, scale_regions
 from muster.people.models import Person
 
 URL = "http://127.0.0.1:8000/"
+# How the summary names each place, in the order it lists them.
+PLACES = {
+    "site": "at a site", "person": "issued", "in_transit": "in transit",
+    "maintenance": "in maintenance", "lost": "lost", "stolen": "stolen", "disposed": "disposed",
+}  # fmt: skip
 
 
 class Command(MusterCommand):
@@ -76,7 +82,10 @@ class Command(MusterCommand):
         with _RichProgress(console, len(regions)) as progress:
             build_demo(regions=regions, seed=options["seed"], progress=progress)
         elapsed = time.monotonic() - started
-        self._print_summary(summarise(today=timezone.localdate()), elapsed, options)
+        today = timezone.localdate()
+        self._print_summary(summarise(today=today), elapsed, options)
+        self._print_armory(summarise_armory(today))
+        self._print_users(summarise(today=today))
 
     def _regions(self, options: dict[str, Any]) -> tuple[RegionSpec, ...]:
         count = options["regions"]
@@ -121,9 +130,40 @@ class Command(MusterCommand):
             f"  firearm/rifle   {summary.rifle_eligible:,} eligible today in {summary.region} "
             f"(quota {quota if quota is not None else 'none'} per region{beyond})"
         )
+
+    def _print_armory(self, armory: ArmorySummary) -> None:
+        out = self.stdout.write
+        items = sum(sum(places.values()) for places in armory.items_by_category.values())
+        out(
+            f"  armory          {items:,} items at {armory.sites} sites "
+            f"({armory.certified} with a current certification)"
+        )
+        for category, places in sorted(armory.items_by_category.items()):
+            where = ", ".join(
+                f"{places[place]:,} {words}" for place, words in PLACES.items() if place in places
+            )
+            out(f"    {category:<16}{sum(places.values()):>6,}: {where}")
+        rounds = sum(lot.received for lot in armory.lots)
+        out(f"  ammunition      {rounds:,} rounds received in {len(armory.lots)} lots")
+        for lot in armory.lots:
+            out(
+                f"    {lot.model:<8} lot {lot.number:<14}{lot.received:>8,}: "
+                f"{lot.in_store:,} in store, {lot.with_people:,} issued, {lot.expended:,} expended"
+            )
+        for label, lines in (
+            ("open counts", armory.open_counts),
+            ("open incidents", armory.open_incidents),
+            ("in transit", armory.in_transit),
+        ):
+            for n, line in enumerate(lines or ["none"]):
+                out(f"  {label if n == 0 else '':<16}{line}")
+
+    def _print_users(self, summary: Summary) -> None:
+        out = self.stdout.write
         out(f"Users, all with the password {DEMO_PASSWORD}:")
+        width = max(len(user.username) for user in summary.users)
         for user in summary.users:
-            out(f"  {user.username:<10} {user.roles}")
+            out(f"  {user.username:<{width}} {user.roles}")
         out(f"Start the web application (make demo does), then open {URL} (admin at /admin/)")
 
 
