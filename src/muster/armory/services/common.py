@@ -146,6 +146,25 @@ def require_authority(
         raise CustodyError(problems)
 
 
+def authorise(
+    *,
+    actor: Actor,
+    site: Site,
+    category: str,
+    record: str,
+    second: Actor | None = None,
+    two_person: bool = False,
+) -> CategoryPolicy:
+    """require_authority under the policy in force at `site` for `category`; returns the
+    category's rules for the caller's other checks."""
+    rule = category_policy(policy_for_site(site), category, record)
+    require_authority(
+        actor=actor, second=second, site=site, rule=rule, category=category,
+        two_person=two_person, record=record,
+    )  # fmt: skip
+    return rule
+
+
 def apply_custody(
     item: Item,
     *,

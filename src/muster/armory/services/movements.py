@@ -13,11 +13,9 @@ from muster.armory.models import Incident, Item, Site, Transfer
 from muster.armory.services.catalogue import storage_problems
 from muster.armory.services.common import (
     apply_custody,
-    category_policy,
+    authorise,
     item_label,
     lock_items,
-    policy_for_site,
-    require_authority,
     require_place,
 )
 from muster.armory.services.custody import _release_quota
@@ -66,16 +64,7 @@ def dispatch_transfer(
     if problems:
         raise CustodyError(problems)
     for category in sorted({i.model.category.code for i in items}):
-        rule = category_policy(policy_for_site(from_site), category, record)
-        require_authority(
-            actor=actor,
-            second=None,
-            site=from_site,
-            rule=rule,
-            category=category,
-            two_person=False,
-            record=record,
-        )
+        authorise(actor=actor, site=from_site, category=category, record=record)
     transfer = Transfer.objects.create(
         from_site=from_site, to_site=to_site, dispatched_by=actor.label
     )
@@ -117,16 +106,7 @@ def receive_transfer(*, actor: Actor, transfer: Transfer, serials: Sequence[str]
     # Booking a transfer in closes it even when nothing is left in transit: authority is needed
     # for everything it carried.
     for category in sorted({i.model.category.code for i in dispatched}):
-        rule = category_policy(policy_for_site(to_site), category, record)
-        require_authority(
-            actor=actor,
-            second=None,
-            site=to_site,
-            rule=rule,
-            category=category,
-            two_person=False,
-            record=record,
-        )
+        authorise(actor=actor, site=to_site, category=category, record=record)
     discrepancies = []
     missing = []
     for item in items:
@@ -203,15 +183,8 @@ def send_to_maintenance(
     for item in items:
         site = item.site
         assert site is not None
-        rule = category_policy(policy_for_site(site), item.model.category.code, item_label(item))
-        require_authority(
-            actor=actor,
-            second=None,
-            site=site,
-            rule=rule,
-            category=item.model.category.code,
-            two_person=False,
-            record=item_label(item),
+        authorise(
+            actor=actor, site=site, category=item.model.category.code, record=item_label(item)
         )
         apply_custody(
             item,
@@ -241,15 +214,8 @@ def receive_from_maintenance(
     if problems:
         raise CustodyError(problems)
     for item in items:
-        rule = category_policy(policy_for_site(site), item.model.category.code, item_label(item))
-        require_authority(
-            actor=actor,
-            second=None,
-            site=site,
-            rule=rule,
-            category=item.model.category.code,
-            two_person=False,
-            record=item_label(item),
+        authorise(
+            actor=actor, site=site, category=item.model.category.code, record=item_label(item)
         )
         apply_custody(
             item,
@@ -327,16 +293,7 @@ def recover_item(*, actor: Actor, item_id: int, site: Site, note: str) -> Item:
         problems.append(Problem(item_label(item), "note", "say where and how it was found"))
     if problems:
         raise CustodyError(problems)
-    rule = category_policy(policy_for_site(site), item.model.category.code, item_label(item))
-    require_authority(
-        actor=actor,
-        second=None,
-        site=site,
-        rule=rule,
-        category=item.model.category.code,
-        two_person=False,
-        record=item_label(item),
-    )
+    authorise(actor=actor, site=site, category=item.model.category.code, record=item_label(item))
     apply_custody(
         item,
         actor=actor,
@@ -360,15 +317,13 @@ def dispose_item(*, actor: Actor, second: Actor | None, item_id: int, reason: st
     if not reason.strip():
         raise CustodyError.single(item_label(item), "reason", "a disposal needs a reason")
     site = item.site or item.home_site
-    rule = category_policy(policy_for_site(site), item.model.category.code, item_label(item))
-    require_authority(
+    authorise(
         actor=actor,
-        second=second,
         site=site,
-        rule=rule,
         category=item.model.category.code,
-        two_person=True,
         record=item_label(item),
+        second=second,
+        two_person=True,
     )
     apply_custody(
         item,
