@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from importlib import import_module
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 from rich.table import Table
 
 from muster.armory.choices import Place
@@ -15,10 +12,13 @@ from muster.armory.importing import ItemsImport
 from muster.armory.management.base import ArmoryCommand, site_by_code, when
 from muster.armory.models import Item
 from muster.armory.services.ammunition import receive_lot
-from muster.core.errors import CustodyError, ImportRefused, Problem
-from muster.core.importing import BAD_ROWS, ImportMode, run_import, write_rejects
-
-MAX_SHOWN = 200
+from muster.core.errors import CustodyError
+from muster.core.management.importing import (
+    add_import_arguments,
+    import_mode,
+    rejected_rows_line,
+    run_import_command,
+)
 
 
 class Command(ArmoryCommand):
@@ -31,18 +31,9 @@ class Command(ArmoryCommand):
             help="receive serialized items from a CSV/XLSX file (model, serial, registration, "
             "condition), all or nothing",
         )
-        load.add_argument("file", type=Path, metavar="FILE", help="a .csv or .xlsx file")
+        add_import_arguments(load, what="receive")
         load.add_argument("--site", required=True, help="the site receiving the shipment")
         load.add_argument("--reference", required=True, help="the shipment's reference")
-        load.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
-        load.add_argument(
-            "--skip-invalid",
-            action="store_true",
-            help="receive the good rows and write the bad ones to --rejects",
-        )
-        load.add_argument(
-            "--rejects", type=Path, metavar="OUT.csv", help="where --skip-invalid writes bad rows"
-        )
         self.add_actor_arguments(load)
         lot = sub.add_parser("receive-lot", help="receive a quantity of a lot (ammunition)")
         lot.add_argument("--site", required=True)
@@ -61,43 +52,20 @@ class Command(ArmoryCommand):
         getattr(self, "_" + options["action"].replace("-", "_"))(options)
 
     def _import(self, options: dict[str, Any]) -> None:
-        mode = ImportMode(dry_run=options["dry_run"], skip_invalid=options["skip_invalid"])
-        rejects: Path | None = options["rejects"]
-        if mode.skip_invalid and rejects is None:
-            raise CommandError("--skip-invalid needs --rejects OUT.csv, so no row is lost")
-        if rejects is not None and not mode.skip_invalid:
-            raise CommandError("--rejects is only written with --skip-invalid")
+        mode, rejects = import_mode(options)
         actor = None if mode.dry_run else self.actor(options)
         importer = ItemsImport(site=site_by_code(options["site"]), reference=options["reference"])
-        progress = _progress()
-        try:
-            report, rejections, table = run_import(
-                importer, path=options["file"], mode=mode, actor=actor, progress=progress
-            )
-        except ImportRefused as error:
-            if error.code == BAD_ROWS:
-                rows = len({p.record for p in error.problems})
-                self.stdout.write(
-                    f"items: refused, {rows:,} row(s) have problems; nothing received"
-                )
-            if len(error.problems) > MAX_SHOWN:
-                more = len(error.problems) - MAX_SHOWN
-                error.problems[MAX_SHOWN:] = [Problem("…", "", f"and {more:,} more not shown")]
-            raise
-        finally:
-            progress.stop()
-        for warning in report.warnings:
-            self.stderr.write(f"warning: {warning}")
-        if rejects is not None:
-            write_rejects(rejects, table, rejections)
-        for problem in report.rejected[:MAX_SHOWN]:
-            self.stderr.write(f"  - {problem}")
+        report = run_import_command(
+            self, importer, path=options["file"], mode=mode, actor=actor, rejects=rejects,
+            label="items",
+            written="received",
+        )  # fmt: skip
         if mode.dry_run and (problems := importer.shipment_problems()):
             raise CustodyError(problems)
         where = f"into {importer.site.code} against {importer.reference}"
         self.stdout.write(f"{report.summary()} — {where}")
-        if rejects is not None and rejections:
-            self.stdout.write(f"rejected rows written to {rejects}; fix them and import that file")
+        if line := rejected_rows_line(rejects, report):
+            self.stdout.write(line)
 
     def _receive_lot(self, options: dict[str, Any]) -> None:
         site = site_by_code(options["site"])
@@ -149,9 +117,3 @@ def _where(item: Item) -> str:
     if item.place == Place.IN_TRANSIT and item.site and item.transit_to:
         return f"{item.site.code} → {item.transit_to.code}"
     return item.site.code if item.site else ""
-
-
-def _progress() -> Any:
-    """The import command's progress bar (shown only at a terminal, for long files)."""
-    progress_class = import_module("muster.core.management.commands.import").RichProgress
-    return progress_class(enabled=sys.stderr.isatty())
