@@ -227,14 +227,19 @@ def prepare(rifles: int) -> Armory:
     return Armory(actors["armorer"], actors["commander"], people, ids)
 
 
-def cycles(armory: Armory, count: int, *, timed: bool) -> dict[str, list[float]]:
-    """`count` issue→return cycles over the rifles and people in turn; latencies per operation."""
+def cycles(
+    armory: Armory, count: int, *, timed: bool, share: tuple[int, int] = (0, 1)
+) -> dict[str, list[float]]:
+    """`count` issue→return cycles over the rifles and people in turn; latencies per operation.
+    With `share` (k, n), only every n-th rifle and person from the k-th: client k of n."""
     from muster.armory.services.custody import Returned, issue_items, return_items
 
     samples: dict[str, list[float]] = {"issue": [], "return": [], "queries": []}
-    n = len(armory.rifles)
+    mine, of = share
+    rifles, people = armory.rifles[mine::of], armory.people[mine::of]
+    n = len(rifles)
     for index in range(count):
-        rifle, person = armory.rifles[index % n], armory.people[(index * 7) % n]
+        rifle, person = rifles[index % n], people[(index * 7) % n]
         with counting_queries() as queries:
             started = time.perf_counter()
             outcome = issue_items(
@@ -256,10 +261,60 @@ def cycles(armory: Armory, count: int, *, timed: bool) -> dict[str, list[float]]
     return samples
 
 
+def _client(armory: Armory, count: int, share: tuple[int, int], start: Any, out: Any) -> None:
+    """One client process: warm up, wait for the others, run its cycles, send its samples."""
+    cycles(armory, 20, timed=False, share=share)
+    start.wait()
+    out.put(cycles(armory, count, timed=True, share=share))
+
+
+def concurrent(armory: Armory, count: int, clients: int) -> dict[str, Any]:
+    """`clients` processes (as many as the server's workers) each running `count` cycles on
+    rifles and people of their own, all at once; they share the region's quota row and the
+    journal's head row, as armorers at several terminals do. Throughput over the whole run."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each process opens its own
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(clients + 1)
+    out = context.Queue()
+    workers = [
+        context.Process(target=_client, args=(armory, count, (k, clients), start, out))
+        for k in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    started = time.perf_counter()
+    results = [out.get(timeout=600) for _ in workers]
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join(timeout=60)
+        if worker.exitcode != 0:
+            sys.exit(f"a client process failed (exit code {worker.exitcode})")
+    issue = [t for r in results for t in r["issue"]]
+    back = [t for r in results for t in r["return"]]
+    operations = 2 * count * clients
+    return {
+        "clients": clients,
+        "cycles_per_client": count,
+        "operations": operations,
+        "seconds": round(elapsed, 3),
+        "ops_per_second": round(operations / elapsed, 1),
+        "latency": {
+            "issue": percentiles(issue),
+            "return": percentiles(back),
+            "any": percentiles(issue + back),
+        },
+    }
+
+
 # The steps of an issue and a return, timed one by one in the breakdown pass.
 STEPS = (
-    "lock_items", "person_facts", "policy_for_site", "require_authority", "evaluate",
-    "_take_quota", "_release_quota", "apply_custody",
+    "lock_items", "lock_person_with_facts", "policy_for_site", "require_authority", "evaluate",
+    "_take_quota", "release_quota", "apply_custody",
 )  # fmt: skip
 
 
@@ -271,7 +326,9 @@ def breakdown(armory: Armory, count: int) -> dict[str, Any]:
 
     from muster.armory.services import common, custody
 
-    totals: dict[str, float] = dict.fromkeys([*STEPS, "record_change (journal)", "COMMIT"], 0.0)
+    totals: dict[str, float] = dict.fromkeys(
+        [*STEPS, "record_change_and_update (journal entry and item UPDATE)", "COMMIT"], 0.0
+    )
     originals: list[tuple[Any, str, Any]] = []
 
     def timing(owner: Any, attribute: str, label: str) -> None:
@@ -289,7 +346,11 @@ def breakdown(armory: Armory, count: int) -> dict[str, Any]:
 
     for step in STEPS:
         timing(custody, step, step)
-    timing(common, "record_change", "record_change (journal)")
+    timing(
+        common,
+        "record_change_and_update",
+        "record_change_and_update (journal entry and item UPDATE)",
+    )
     timing(BaseDatabaseWrapper, "_commit", "COMMIT")
     try:
         started = time.perf_counter()
@@ -327,7 +388,9 @@ def lock_query_plan(armory: Armory) -> list[str]:
         return [" ".join(str(part) for part in row) for row in cursor.fetchall()]
 
 
-def run(engine: str, work: Path, rifles: int, count: int, profile: bool) -> dict[str, Any]:
+def run(
+    engine: str, work: Path, rifles: int, count: int, profile: bool, clients: int
+) -> dict[str, Any]:
     url = armory_database(engine, work, "muster_arm_custody")
     start_django(url, work)
     print(f"==> custody benchmark on {engine}: {rifles} rifles, {count} cycles", flush=True)
@@ -368,11 +431,16 @@ def run(engine: str, work: Path, rifles: int, count: int, profile: bool) -> dict
         "target_ops_per_second": TARGET_OPS,
         "profiled": profile,
     }
-    result["within_target"] = result["ops_per_second"] >= TARGET_OPS and not profile
     result["breakdown"] = breakdown(armory, min(count, 500))
     result["lock_items_query_plan"] = lock_query_plan(armory)
     if profiler:
         result["profile_top"] = profile_top(profiler)
+    else:
+        result["concurrent"] = concurrent(armory, count // clients, clients)
+    result["within_target"] = {
+        "one_client": result["ops_per_second"] >= TARGET_OPS and not profile,
+        f"{clients}_clients": result.get("concurrent", {}).get("ops_per_second", 0) >= TARGET_OPS,
+    }
     return result
 
 
@@ -387,22 +455,41 @@ def main() -> None:
         "--cycles", type=int, default=int(os.environ.get("BENCH_CUSTODY_CYCLES", 2000))
     )
     parser.add_argument(
+        "--clients",
+        type=int,
+        default=int(os.environ.get("BENCH_CUSTODY_CLIENTS", 2)),
+        help="client processes of the concurrent run (default 2: one per core, as `muster serve`)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="run under cProfile (slower; not a target run)"
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    result = run(args.engine, args.work.resolve(), args.rifles, args.cycles, args.profile)
+    result = run(
+        args.engine, args.work.resolve(), args.rifles, args.cycles, args.profile, args.clients
+    )
     suffix = "-profile" if args.profile else ""
     path = result_path(f"custody-{args.engine}{suffix}.json")
     path.write_text(json.dumps(result, indent=2) + "\n")
     latency = result["latency"]
     print(
-        f"    {result['ops_per_second']:.0f} operations/s; issue p50 {latency['issue']['p50_ms']} ms "
+        f"    one client: {result['ops_per_second']:.0f} operations/s; issue p50 {latency['issue']['p50_ms']} ms "
         f"p95 {latency['issue']['p95_ms']} ms; return p50 {latency['return']['p50_ms']} ms "
         f"p95 {latency['return']['p95_ms']} ms; {result['sql_statements_per_operation']:.1f} SQL "
-        f"statements per operation; written to {path}",
+        f"statements per operation",
         flush=True,
     )
+    if "concurrent" in result:
+        together = result["concurrent"]
+        latency = together["latency"]
+        print(
+            f"    {together['clients']} clients at once: {together['ops_per_second']:.0f} "
+            f"operations/s; issue p50 {latency['issue']['p50_ms']} ms p95 "
+            f"{latency['issue']['p95_ms']} ms; return p50 {latency['return']['p50_ms']} ms p95 "
+            f"{latency['return']['p95_ms']} ms",
+            flush=True,
+        )
+    print(f"    written to {path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -31,12 +31,32 @@ def test_body_is_rfc8785_canonical_json_of_the_whole_entry(db, actor):
             actor=actor,
             change=Change("test.happened", "test", "x", {"b": "Ї", "a": [1, {"z": 2, "y": None}]}),
         )
+    assert JournalEntry.objects.get(seq=entry.seq).body == entry.body  # as stored
     document = json.loads(entry.body)
     assert rfc8785.dumps(document).decode() == entry.body
     assert entry.body.startswith('{"actor":"system:tests","at":"')
     assert document["data"] == {"a": [1, {"y": None, "z": 2}], "b": "Ї"}
     assert document["seq"] == entry.seq and document["kind"] == "test.happened"
     assert document["subject"] == {"id": "x", "type": "test"}
+
+
+def test_every_stored_body_is_the_canonical_entry_of_its_own_row(db, actor):
+    # One change at a time (one statement on PostgreSQL, the number joined into the body in
+    # SQL) and several at once (numbers reserved first), across one- and two-digit numbers.
+    with transaction.atomic():
+        for i in range(7):
+            record_change(actor=actor, change=Change("test.one", "item", i, {"n": i}))
+        record_changes(
+            actor=actor, changes=[Change("test.many", "lot", i, {"n": [i]}) for i in range(7)]
+        )
+    for entry in JournalEntry.objects.order_by("seq"):
+        document = json.loads(entry.body)
+        assert rfc8785.dumps(document).decode() == entry.body
+        assert (document["seq"], document["kind"], document["actor"]) == (
+            entry.seq, entry.kind, entry.actor,
+        )  # fmt: skip
+        assert document["subject"] == {"type": entry.subject_type, "id": entry.subject_id}
+    assert JournalEntry.objects.count() == 14
 
 
 def test_journaling_outside_a_transaction_is_refused(transactional_db, actor):

@@ -127,7 +127,10 @@ class Kit(models.Model):
 class Item(models.Model):
     """One serialized item and where it is now: exactly one place, enforced by a constraint."""
 
-    model = models.ForeignKey(EquipmentModel, on_delete=models.PROTECT, related_name="items")
+    # No index of its own: item_serial_unique (model, serial) serves lookups by model.
+    model = models.ForeignKey(
+        EquipmentModel, on_delete=models.PROTECT, related_name="items", db_index=False
+    )
     serial = models.CharField(max_length=80)
     registration = models.CharField(max_length=40, blank=True, help_text="Vehicles")
     place = models.CharField(max_length=16, choices=Place.choices)
@@ -138,6 +141,7 @@ class Item(models.Model):
         on_delete=models.PROTECT,
         related_name="items",
         help_text="The site it is at; in transit, the site it left",
+        db_index=False,  # item_site_idx (site, place) serves lookups by site
     )
     transit_to = models.ForeignKey(
         Site, null=True, blank=True, on_delete=models.PROTECT, related_name="incoming"
@@ -211,7 +215,6 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "place"], name="item_site_idx"),
-            models.Index(fields=["holder"], name="item_holder_idx"),
             models.Index(fields=["place", "due_at"], name="item_due_idx"),
             models.Index(fields=["serial"], name="item_serial_idx"),
         ]

@@ -111,7 +111,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _test_name:
         _db["TEST"] = {"NAME": _test_name}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    _db.setdefault("OPTIONS", {})
+    # The custody hot path prepares its statements (muster.core.rows.cursor); the ORM's own
+    # queries bind on the client and are never prepared. Behind a pooler in transaction mode,
+    # which cannot keep a session's prepared statements, set MUSTER_DATABASE_PREPARE=0.
+    _prepare = os.environ.get("MUSTER_DATABASE_PREPARE", "1") not in ("0", "false", "no")
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepare else None
 DATABASES = {"default": _db}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.migrations.operations.base import Operation
+from muster.core.triggers import TableTriggers
 
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION muster_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -61,37 +61,18 @@ def drop_sql(vendor: str, table: str) -> list[str]:
     raise NotImplementedError(f"append-only triggers are not written for {vendor}")
 
 
-class MakeAppendOnly(Operation):
+class MakeAppendOnly(TableTriggers):
     """Migration operation: install the append-only triggers on one model's table."""
 
-    reversible = True
-    reduces_to_sql = True
-
     def __init__(self, model_name: str, allow_update: bool = False) -> None:
-        self.model_name = model_name
+        super().__init__(model_name)
         self.allow_update = allow_update
 
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass
+    def create_sql(self, vendor: str, table: str) -> list[str]:
+        return create_sql(vendor, table, allow_update=self.allow_update)
 
-    def _table(self, app_label: str, state: Any) -> str:
-        model = state.apps.get_model(app_label, self.model_name)
-        return str(model._meta.db_table)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        table = self._table(app_label, to_state)
-        vendor = schema_editor.connection.vendor
-        for statement in create_sql(vendor, table, allow_update=self.allow_update):
-            schema_editor.execute(statement, params=None)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        table = self._table(app_label, from_state)
-        for statement in drop_sql(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement, params=None)
+    def drop_sql(self, vendor: str, table: str) -> list[str]:
+        return drop_sql(vendor, table)
 
     def describe(self) -> str:
         return f"Make {self.model_name} append-only"

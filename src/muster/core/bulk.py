@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache
 from typing import Any
 
 from django.db import connection, models
+
+from muster.core.rows import cursor as one_row_cursor
 
 Adapter = Callable[[Any], Any]
 # Below this many rows a plain INSERT is cheaper than setting up a COPY.
@@ -51,6 +54,23 @@ def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
     return None
 
 
+@cache
+def _insert_columns(
+    model: type[models.Model], fields: tuple[str, ...], vendor: str
+) -> tuple[str, tuple[tuple[int, Adapter], ...]]:
+    """The quoted column list for `fields`, and the adapter of each column that needs one."""
+    meta = model._meta
+    columns = []
+    converting = []
+    for index, name in enumerate(fields):
+        field = meta.get_field(name)  # attribute names such as person_id resolve too
+        columns.append(f'"{field.column}"')  # type: ignore[union-attr]
+        adapt = _adapter(field)  # type: ignore[arg-type]
+        if adapt is not None:
+            converting.append((index, adapt))
+    return ", ".join(columns), tuple(converting)
+
+
 def insert_rows(
     model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
@@ -58,14 +78,8 @@ def insert_rows(
     Returns the number of rows. Many rows on PostgreSQL go by COPY (one stream, no statement
     per row); otherwise one prepared statement runs for every row."""
     meta = model._meta
-    columns = []
-    adapters: list[Adapter | None] = []
-    for name in fields:
-        field = meta.get_field(name)  # attribute names such as person_id resolve too
-        columns.append(field.column)  # type: ignore[union-attr]
-        adapters.append(_adapter(field))  # type: ignore[arg-type]
-    quoted = ", ".join(f'"{column}"' for column in columns)
-    converting = [(i, a) for i, a in enumerate(adapters) if a is not None]
+    quoted, converting = _insert_columns(model, tuple(fields), connection.vendor)
+    columns = quoted.split(", ")
 
     def adapted() -> Iterator[Sequence[Any]]:
         for row in rows:
@@ -79,6 +93,14 @@ def insert_rows(
     batch_rows = rows if isinstance(rows, list) else list(rows)
     rows = batch_rows
     total = 0
+    if len(batch_rows) == 1:  # one statement, one round trip (executemany may take more)
+        placeholders = ", ".join(["%s"] * len(columns))
+        with one_row_cursor() as single:
+            single.execute(
+                f'INSERT INTO "{meta.db_table}" ({quoted}) VALUES ({placeholders})',
+                list(next(adapted())),
+            )
+        return 1
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(batch_rows) > COPY_FROM:
             with cursor.cursor.copy(f'COPY "{meta.db_table}" ({quoted}) FROM STDIN') as copy:

@@ -7,13 +7,14 @@ and sequence numbers are allocated under the head row's lock, so they are gaples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
+from muster.core import rows
 from muster.core.actors import Actor
 from muster.core.bulk import insert_rows
 from muster.core.canonical import canonical_text, plain
@@ -34,11 +35,18 @@ class JournalOutsideTransaction(RuntimeError):
     """Raised when a caller tries to journal a change outside the change's transaction."""
 
 
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise JournalOutsideTransaction(
+            "journal entries must be written inside the change's transaction"
+        )
+
+
 def _reserve(count: int) -> int:
     """Take the next `count` sequence numbers; returns the first. One UPDATE … RETURNING both
     locks the head row until commit and moves it on, so numbers never gap or repeat."""
     table = JournalHead._meta.db_table
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(
             f'UPDATE "{table}" SET size = size + %s WHERE id = 1 RETURNING size', [count]
         )
@@ -69,25 +77,22 @@ def entry_document(*, seq: int, at: str, actor: str, change: Change) -> dict[str
 def record_changes(*, actor: Actor, changes: Iterable[Change]) -> range:
     """Append `changes` in order, under one lock of the head row, inside the caller's
     transaction. Returns their sequence numbers (empty when there were no changes)."""
-    rows, _ = _append(actor, list(changes))
-    return range(rows[0][0], rows[-1][0] + 1) if rows else range(0)
+    entries, _ = _append(actor, list(changes))
+    return range(entries[0][0], entries[-1][0] + 1) if entries else range(0)
 
 
 Row = tuple[int, Any, str, str, str, str, str]
 
 
 def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime]:
-    if not connection.in_atomic_block:
-        raise JournalOutsideTransaction(
-            "journal entries must be written inside the change's transaction"
-        )
+    _require_transaction()
     now = timezone.now()
     if not pending:
         return [], now
     first = _reserve(len(pending))
     at = plain(now)
     label = actor.label
-    rows = [
+    entries = [
         (
             first + offset,
             now,
@@ -99,17 +104,122 @@ def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime
         )
         for offset, change in enumerate(pending)
     ]
-    insert_rows(JournalEntry, _COLUMNS, rows)
-    return rows, now
+    insert_rows(JournalEntry, _COLUMNS, entries)
+    return entries, now
 
 
 _COLUMNS = ("seq", "recorded_at", "actor", "kind", "subject_type", "subject_id", "body")
 
+# One statement both reserves the number and writes the entry (PostgreSQL: a data-modifying
+# WITH), so a single change costs one round trip to the server instead of two. The body is
+# the canonical text around its own sequence number, joined in the statement.
+_HEAD_CTE = (
+    f'head AS (UPDATE "{JournalHead._meta.db_table}" SET size = size + 1 WHERE id = 1 '
+    "RETURNING size - 1 AS seq)"
+)
+_INSERT_FROM_HEAD = (
+    f'INSERT INTO "{JournalEntry._meta.db_table}" ({", ".join(_COLUMNS)}) '
+    "SELECT seq, %s, %s, %s, %s, %s, %s || seq::text || %s FROM head RETURNING seq"
+)
+
+
+def _entry_values(actor: Actor, change: Change) -> tuple[list[Any], tuple[str, str]]:
+    """The parameters of _INSERT_FROM_HEAD for one change, and its body around the seq."""
+    now = timezone.now()
+    label = actor.label
+    before, after = body_around_seq(
+        entry_document(seq=0, at=plain(now), actor=label, change=change)
+    )
+    values = [now, label, change.kind, change.subject_type, str(change.subject_id), before, after]
+    return values, (before, after)
+
+
+def _append_one(actor: Actor, change: Change) -> Row | None:
+    """Append one change in one statement; None when the head row is still to be made."""
+    _require_transaction()
+    values, (before, after) = _entry_values(actor, change)
+    with rows.cursor() as cursor:
+        cursor.execute(f"WITH {_HEAD_CTE} {_INSERT_FROM_HEAD}", values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    seq = int(row[0])
+    now, label, kind, subject_type, subject_id = values[:5]
+    return (seq, now, label, kind, subject_type, subject_id, f"{before}{seq}{after}")
+
+
+def body_around_seq(document: dict[str, Any]) -> tuple[str, str]:
+    """The entry's canonical text split where its sequence number goes: canonical JSON sorts
+    the keys, and "seq" comes right before "subject", the last key, so the text is
+    `before + str(seq) + after` for any seq."""
+    text = canonical_text(document)
+    after = ',"subject":' + canonical_text(document["subject"]) + "}"
+    marker = f'"seq":{document["seq"]}{after}'
+    if not text.endswith(marker):
+        raise AssertionError("entry documents end with seq and subject")  # pragma: no cover
+    return text[: len(text) - len(marker)] + '"seq":', after
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """An UPDATE of rows of `model` (see muster.core.rows.update) that also sets `seq_field`
+    to the sequence number of the entry recording it."""
+
+    model: type[models.Model]
+    where: Mapping[str, Any]
+    values: Mapping[str, Any]
+    seq_field: str
+    increment: Sequence[str] = ()
+
+
+def record_change_and_update(*, actor: Actor, change: Change, update: RowUpdate) -> tuple[int, int]:
+    """Append one change and apply the UPDATE that makes it, in the caller's transaction;
+    on PostgreSQL both in one statement (one round trip: this is every custody operation's
+    last step). Returns the entry's seq and the number of rows updated."""
+    if connection.vendor == "postgresql":
+        done = _append_and_update(actor, change, update)
+        if done is not None:
+            return done
+    entry = record_change(actor=actor, change=change)
+    updated = rows.update(
+        update.model,
+        where=update.where,
+        values={update.seq_field: entry.seq, **update.values},
+        increment=update.increment,
+    )
+    return entry.seq, updated
+
+
+def _append_and_update(actor: Actor, change: Change, update: RowUpdate) -> tuple[int, int] | None:
+    """record_change_and_update in one statement; None when the head row is still to be made."""
+    _require_transaction()
+    column = update.model._meta.get_field(update.seq_field).column  # type: ignore[union-attr]
+    sql, params = rows.update_statement(
+        update.model,
+        where=update.where,
+        values=update.values,
+        increment=update.increment,
+        set_sql=[f'"{column}" = (SELECT seq FROM entry)'],
+        where_sql=["EXISTS (SELECT 1 FROM entry)"],
+    )
+    values, _ = _entry_values(actor, change)
+    with rows.cursor() as cursor:
+        cursor.execute(
+            f"WITH {_HEAD_CTE}, entry AS ({_INSERT_FROM_HEAD}), moved AS ({sql} RETURNING 1) "
+            "SELECT (SELECT seq FROM entry), (SELECT count(*) FROM moved)",
+            [*values, *params],
+        )
+        seq, updated = cursor.fetchone()
+    return None if seq is None else (int(seq), int(updated))
+
 
 def record_change(*, actor: Actor, change: Change) -> JournalEntry:
     """Append one change and return its entry; see record_changes."""
-    rows, now = _append(actor, [change])
-    seq, _, label, kind, subject_type, subject_id, body = rows[0]
+    appended = _append_one(actor, change) if connection.vendor == "postgresql" else None
+    if appended is None:
+        written, now = _append(actor, [change])
+        appended = written[0]
+    seq, now, label, kind, subject_type, subject_id, body = appended
     return JournalEntry(
         seq=seq, recorded_at=now, actor=label, kind=kind, subject_type=subject_type,
         subject_id=subject_id, body=body,

@@ -64,12 +64,23 @@ def jurisdiction_of(unit: Unit) -> str:
     )
 
 
+def ancestor_ids(unit: Unit) -> list[int]:
+    """The ids on the unit's path, from the root down to the unit itself."""
+    return [int(part) for part in unit.path.strip("/").split("/")]
+
+
 def region_and_jurisdiction(unit: Unit) -> tuple[Unit, str]:
     """The unit's region and the nearest jurisdiction on it or an ancestor, in one query."""
-    ids = [int(part) for part in unit.path.strip("/").split("/")]
-    chain = {u.pk: u for u in Unit.objects.filter(pk__in=ids)}
-    region = next((chain[i] for i in ids if chain[i].kind == UnitKind.REGION), None)
-    jurisdiction = next((chain[i].jurisdiction for i in reversed(ids) if chain[i].jurisdiction), "")
+    ids = ancestor_ids(unit)
+    return region_and_jurisdiction_in(unit, list(Unit.objects.filter(pk__in=ids)))
+
+
+def region_and_jurisdiction_in(unit: Unit, chain: Sequence[Unit]) -> tuple[Unit, str]:
+    """region_and_jurisdiction from the unit's ancestors (`chain`, any order, itself included)."""
+    by_id = {u.pk: u for u in chain}
+    ids = ancestor_ids(unit)
+    region = next((by_id[i] for i in ids if by_id[i].kind == UnitKind.REGION), None)
+    jurisdiction = next((by_id[i].jurisdiction for i in reversed(ids) if by_id[i].jurisdiction), "")
     if region is None or not jurisdiction:
         field = "parent" if region is None else "jurisdiction"
         raise NotFound.single(

@@ -131,6 +131,37 @@ def test_32_armorers_issuing_one_rifle_at_once_issue_it_once(armory, vetted_rifl
     assert QuotaUsage.objects.get().issued == 1
 
 
+def test_issues_and_returns_running_side_by_side_all_succeed(armory, vetted_rifleman):
+    # Every custody change takes the region's quota row and the journal's head row; were an
+    # issue to take them in one order and a return in the other, these would deadlock.
+    people = vetted(vetted_rifleman, 6, "VSB")
+    rifles = [item_by_serial(f"R{n:04d}") for n in range(1, 7)]
+    rounds = 8
+
+    def armorer(n: int) -> int:
+        for _ in range(rounds):
+            outcome = issue_items(
+                actor=armory["armorer"], second=armory["commander"], person=people[n],
+                item_ids=[rifles[n].pk], kind="checkout", hours=8,
+            )  # fmt: skip
+            assert outcome.issued, outcome.refusals
+            return_items(
+                actor=armory["armorer"], second=armory["commander"], person=people[n],
+                returns=[Returned(rifles[n].pk)],
+            )  # fmt: skip
+        return rounds
+
+    results = race(6, armorer)
+
+    assert errors(results) == []
+    for kind in ("custody.issued", "custody.returned"):
+        assert JournalEntry.objects.filter(kind=kind).count() == 6 * rounds
+    assert QuotaUsage.objects.get().issued == 0
+    assert set(
+        Item.objects.filter(pk__in=[r.pk for r in rifles]).values_list("place", flat=True)
+    ) == {"site"}
+
+
 def test_20_concurrent_transfers_of_one_rifle_dispatch_it_once(armory, org, actor):
     sites = vaults(org, actor, 20)
     rifle = item_by_serial("R0002")

@@ -8,37 +8,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
-from muster.accounts.selectors import roles_over
-from muster.armory.models import Item, Site, SiteCustodian
+from muster.armory.models import Item, Site
+from muster.armory.reference import custody_reference, reference_of, sites_of
 from muster.armory.rules import move_problem
+from muster.core import rows
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
-from muster.journal.services import Change, record_change
-from muster.people.models import Unit
-from muster.people.selectors import region_and_jurisdiction
+from muster.core.reference import STAMP_SQL
+from muster.journal.services import Change, RowUpdate, record_change_and_update
+from muster.people.models import Person, Unit
+from muster.policy.rules import PersonFacts
 from muster.policy.schema import CategoryPolicy, PolicyDocument
-from muster.policy.selectors import policy_in_force
-
-
-def _site_context(site: Site) -> tuple[Unit, str]:
-    """The site's region and policy jurisdiction, read once per site object (one query):
-    every custody operation needs both, often for several items of one site."""
-    cached: tuple[Unit, str] | None = getattr(site, "_muster_context", None)
-    if cached is None:
-        cached = region_and_jurisdiction(site.unit)
-        site._muster_context = cached  # type: ignore[attr-defined]
-    return cached
+from muster.vetting.selectors import facts_from, facts_query
 
 
 def policy_for_site(site: Site) -> PolicyDocument:
-    return policy_in_force(_site_context(site)[1], timezone.localdate())
+    """The policy in force today where the site is (its unit's jurisdiction)."""
+    reference = reference_of(site)
+    _, jurisdiction = reference.region_and_jurisdiction(site.unit_id)
+    return reference.policy_in_force(jurisdiction, timezone.localdate())
 
 
 def region_for_site(site: Site) -> Unit:
-    return _site_context(site)[0]
+    return reference_of(site).region_and_jurisdiction(site.unit_id)[0]
 
 
 def category_policy(policy: PolicyDocument, category: str, record: str) -> CategoryPolicy:
@@ -51,20 +45,51 @@ def category_policy(policy: PolicyDocument, category: str, record: str) -> Categ
 
 
 def lock_items(ids: Iterable[int]) -> list[Item]:
-    """The items, locked for this transaction, in id order (a fixed order avoids deadlocks)."""
+    """The items, locked for this transaction, in id order (a fixed order avoids deadlocks),
+    with their model, category and sites from the custody reference (no joins: a row locked
+    after waiting is read as the other transaction left it)."""
     wanted = sorted(set(ids))
-    # Lock, then read with the related rows: on PostgreSQL a row changed by the transaction we
-    # waited for comes back with the related rows of its old version (a returned item's site
-    # as None, an issued item's holder as None), so the joins must come after the lock.
-    if connection.vendor != "sqlite":  # SQLite's BEGIN IMMEDIATE already excludes other writers
-        list(Item.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values("pk"))
-    return list(
-        Item.objects.select_related(
-            "model__category", "site__unit", "home_site__unit", "holder", "transit_to"
-        )
-        .filter(pk__in=wanted)
-        .order_by("pk")
+    if not wanted:
+        return []
+    # The reference stamp comes with the rows: one statement instead of two.
+    sql = (
+        f'SELECT {STAMP_SQL}, {rows.select_list(Item)} FROM "{Item._meta.db_table}" '
+        f'WHERE "id" IN ({rows.in_list(wanted)}) ORDER BY "id"'
     )
+    if connection.vendor != "sqlite":  # SQLite's BEGIN IMMEDIATE already excludes other writers
+        sql += " FOR UPDATE"
+    (found,) = rows.batch([(sql, wanted)])  # on PostgreSQL, BEGIN goes with it
+    if not found:
+        return []
+    items = rows.instances(Item, [row[1:] for row in found])
+    reference = custody_reference(stamp=found[0][0])
+    if any(
+        i.model_id not in reference.models or i.home_site_id not in reference.sites for i in items
+    ):
+        reference = custody_reference(fresh=True)  # registered after this snapshot was read
+    models = {pk: reference.model(pk) for pk in {i.model_id for i in items}}
+    sites = sites_of(
+        reference, [pk for i in items for pk in (i.site_id, i.home_site_id, i.transit_to_id)]
+    )
+    for item in items:
+        cache = item._state.fields_cache
+        cache["model"] = models[item.model_id]
+        cache["home_site"] = sites[item.home_site_id]
+        cache["site"] = sites.get(item.site_id)  # type: ignore[arg-type]
+        cache["transit_to"] = sites.get(item.transit_to_id)  # type: ignore[arg-type]
+    return items
+
+
+def lock_person_with_facts(person: Person) -> tuple[Person, PersonFacts]:
+    """The person's row, locked for this transaction (their status cannot change under an
+    issue that checked it), and their qualifications read after the lock is held."""
+    locked, facts = rows.batch(
+        [rows.select_statement(Person, '"id" = %s', [person.pk], lock=True), facts_query(person.pk)]
+    )
+    if not locked:
+        raise CustodyError.single(f"person {person.national_id}", "person", "no such person")
+    holder = rows.instances(Person, locked)[0]
+    return holder, facts_from(holder, facts)
 
 
 def item_label(item: Item) -> str:
@@ -82,9 +107,15 @@ def require_place(items: Iterable[Item], operation: str) -> None:
 
 
 def is_custodian(actor: Actor, site: Site) -> bool:
-    if actor.user_id is None:
-        return False
-    return SiteCustodian.objects.filter(site=site, user_id=actor.user_id).exists()
+    return reference_of(site).is_custodian(actor.user_id, site.pk)
+
+
+def may_authorise(actor: Actor, site: Site, roles: Iterable[str]) -> bool:
+    """The actor holds one of `roles` over the site's unit, or is the site's custodian."""
+    reference = reference_of(site)
+    return bool(reference.roles_over(actor.user_id, site.unit_id) & set(roles)) or (
+        reference.is_custodian(actor.user_id, site.pk)
+    )
 
 
 @dataclass(frozen=True)
@@ -111,7 +142,7 @@ def require_authority(
     problems = []
     if actor.user_id is None:
         problems.append(Problem(record, "actor", "must be an authenticated user"))
-    elif not (roles_over(actor.user_id, site.unit) & authorisers or is_custodian(actor, site)):
+    elif not may_authorise(actor, site, authorisers):
         problems.append(
             Problem(
                 record,
@@ -134,9 +165,7 @@ def require_authority(
             problems.append(
                 Problem(record, "second_person", "must be a different person from the actor")
             )
-        elif not (
-            roles_over(second.user_id, site.unit) & authorisers or is_custodian(second, site)
-        ):
+        elif not may_authorise(second, site, authorisers):
             problems.append(
                 Problem(
                     record, "second_person", f"{second} may not authorise {category} at {site.code}"
@@ -178,7 +207,7 @@ def apply_custody(
 
     The UPDATE is conditional on the version read under the lock, so even a writer that skipped
     the lock cannot make two changes from the same state. Returns the event's journal seq."""
-    entry = record_change(
+    seq, updated = record_change_and_update(
         actor=actor,
         change=Change(
             kind,
@@ -192,9 +221,13 @@ def apply_custody(
                 **data,
             },
         ),
-    )
-    updated = Item.objects.filter(pk=item.pk, version=item.version).update(
-        version=F("version") + 1, last_seq=entry.seq, **fields
+        update=RowUpdate(
+            Item,
+            where={"id": item.pk, "version": item.version},
+            values=fields,
+            seq_field="last_seq",
+            increment=["version"],
+        ),
     )
     if updated != 1:
         raise CustodyError.single(
@@ -203,5 +236,5 @@ def apply_custody(
     for name, value in fields.items():
         setattr(item, name, value)
     item.version += 1
-    item.last_seq = entry.seq
-    return entry.seq
+    item.last_seq = seq
+    return seq

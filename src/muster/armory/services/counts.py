@@ -36,7 +36,7 @@ from muster.armory.services.common import (
     policy_for_site,
     require_authority,
 )
-from muster.armory.services.custody import _release_quota
+from muster.armory.services.custody import release_quota
 from muster.armory.services.incidents import open_incident
 from muster.armory.services.movements import report_missing
 from muster.core.actors import Actor
@@ -629,8 +629,7 @@ def _resolve_item(
         "site": item.site.code if item.site else None,
         "holder": item.holder.national_id if item.holder else None,
     }
-    if item.place == "person":
-        _release_quota(item)
+    release_quota(item)  # when it was issued
     seq = apply_custody(
         item,
         actor=actor,

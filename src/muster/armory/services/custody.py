@@ -12,25 +12,27 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from muster.armory.models import Category, Item, QuotaUsage
+from muster.armory.models import Item, QuotaUsage
+from muster.armory.reference import reference_of
 from muster.armory.rules import due_at
 from muster.armory.services.common import (
     apply_custody,
     category_policy,
     item_label,
     lock_items,
+    lock_person_with_facts,
     policy_for_site,
     region_for_site,
     require_authority,
     require_place,
 )
+from muster.core import rows
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
 from muster.journal.services import Change, record_change
 from muster.people.models import Person
 from muster.policy.rules import Decision, Reason, evaluate
 from muster.policy.schema import CategoryPolicy, PolicyDocument
-from muster.vetting.selectors import person_facts
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,11 @@ def issue_items(
             f"issue to {person.national_id}", "items", "no such item", sorted(missing)
         )
     require_place(items, "issue")
-    holder = Person.objects.select_for_update().get(pk=person.pk)
+    holder, facts = lock_person_with_facts(person)
     now = timezone.now()
     today = timezone.localdate()
     problems: list[Problem] = []
     decisions: list[Decision] = []
-    facts = person_facts(holder)
     plans = []
     for item in items:
         label = item_label(item)
@@ -142,18 +143,18 @@ def issue_items(
             )
         except CustodyError as error:
             problems.extend(error.problems)
-        if emergency:
-            from muster.accounts.selectors import roles_over
-
-            if not roles_over(actor.user_id, site.unit) & set(policy.emergency_issue.authorisers):
-                problems.append(
-                    Problem(
-                        label,
-                        "actor",
-                        f"{actor} may not order an emergency issue "
-                        f"(needs one of: {', '.join(policy.emergency_issue.authorisers)})",
-                    )
+        if emergency and not (
+            reference_of(site).roles_over(actor.user_id, site.unit_id)
+            & set(policy.emergency_issue.authorisers)
+        ):
+            problems.append(
+                Problem(
+                    label,
+                    "actor",
+                    f"{actor} may not order an emergency issue "
+                    f"(needs one of: {', '.join(policy.emergency_issue.authorisers)})",
                 )
+            )
         decision = evaluate(facts, policy, item.model.target, today)
         decisions.append(decision)
         plans.append((item, policy, rule, category, due))
@@ -214,18 +215,25 @@ Plan = tuple[Item, PolicyDocument, CategoryPolicy, str, "dt.datetime | None"]
 def _take_quota(plans: list[Plan], holder: Person) -> list[Reason]:
     """Count the issue against each category's regional quota, atomically in the database:
     the increment only happens while below the limit, so concurrent issues cannot overshoot."""
-    wanted: Counter[tuple[int, str]] = Counter()
-    limits: dict[tuple[int, str], tuple[int, str]] = {}
+    wanted: Counter[tuple[int, int]] = Counter()
+    limits: dict[tuple[int, int], tuple[int, str, str]] = {}
     for item, policy, rule, category, _ in plans:
         quota = rule.quota
         if quota is None or quota.per_region is None:
             continue
         assert item.site is not None
-        region = region_for_site(item.site)
-        key = (region.pk, category)
+        key = (region_for_site(item.site).pk, item.model.category_id)
         wanted[key] += 1
-        limits[key] = (quota.per_region, f"{policy.ref} categories.{category}.quota.per_region")
+        limits[key] = (
+            quota.per_region,
+            f"{policy.ref} categories.{category}.quota.per_region",
+            category,
+        )
     refusals: list[Reason] = []
+    if len(wanted) <= 1:
+        # One category: a refused increment changed nothing, so no savepoint is needed.
+        _increment_quotas(wanted, limits, refusals)
+        return refusals
     try:
         # A savepoint: when any category is over quota, no category's count moves.
         with transaction.atomic():
@@ -241,18 +249,32 @@ class _OverQuota(Exception):
     pass
 
 
+_QUOTA = QuotaUsage._meta.db_table
+# Counted only while below the limit, in one conditional UPDATE: the database decides.
+_TAKE = (
+    f'UPDATE "{_QUOTA}" SET issued = issued + %s '
+    "WHERE region_id = %s AND category_id = %s AND issued <= %s"
+)
+_GIVE_BACK = (
+    f'UPDATE "{_QUOTA}" SET issued = issued - 1 '
+    "WHERE region_id = %s AND category_id = %s AND issued > 0"
+)
+
+
 def _increment_quotas(
-    wanted: Counter[tuple[int, str]],
-    limits: dict[tuple[int, str], tuple[int, str]],
+    wanted: Counter[tuple[int, int]],
+    limits: dict[tuple[int, int], tuple[int, str, str]],
     refusals: list[Reason],
 ) -> None:
-    for (region_id, category), count in sorted(wanted.items()):
-        limit, rule_path = limits[(region_id, category)]
-        category_id = Category.objects.values_list("pk", flat=True).get(code=category)
+    for (region_id, category_id), count in sorted(wanted.items()):
+        limit, rule_path, category = limits[(region_id, category_id)]
+        with rows.cursor() as cursor:
+            cursor.execute(_TAKE, [count, region_id, category_id, limit - count])
+            taken = cursor.rowcount
+        if taken:
+            continue
         mine = QuotaUsage.objects.filter(region_id=region_id, category_id=category_id)
-        # Counted only while below the limit, in one conditional UPDATE: the database decides.
-        taken = mine.filter(issued__lte=limit - count).update(issued=F("issued") + count)
-        if not taken and not mine.exists():
+        if not mine.exists():
             # The region's first issue of the category; a racing first issue's insert is a no-op.
             QuotaUsage.objects.bulk_create(
                 [QuotaUsage(region_id=region_id, category_id=category_id)], ignore_conflicts=True
@@ -271,19 +293,14 @@ def _increment_quotas(
             )
 
 
-def _release_quota(item: Item) -> None:
-    """Give back the quota slot an issued item held (if its category has a quota)."""
+def release_quota(item: Item) -> None:
+    """Give back the quota slot an issued item held (if its category has a quota). Called
+    before the change is journaled: every custody change takes the quota row before the
+    journal's head row, so two changes never wait for each other's lock."""
     if item.issued_at is None or item.holder_id is None:
         return
-    QuotaUsage.objects.filter(
-        category__code=item.model.category.code,
-        issued__gt=0,
-        region_id=_region_id_for(item),
-    ).update(issued=F("issued") - 1)
-
-
-def _region_id_for(item: Item) -> int:
-    return region_for_site(item.home_site).pk
+    with rows.cursor() as cursor:
+        cursor.execute(_GIVE_BACK, [region_for_site(item.home_site).pk, item.model.category_id])
 
 
 @dataclass(frozen=True)
@@ -366,7 +383,7 @@ def return_items(
     now = timezone.now()
     for item in items:
         back = by_id[item.pk]
-        _release_quota(item)
+        release_quota(item)
         overdue = item.due_at is not None and item.due_at < now
         apply_custody(
             item,

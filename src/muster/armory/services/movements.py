@@ -18,7 +18,7 @@ from muster.armory.services.common import (
     lock_items,
     require_place,
 )
-from muster.armory.services.custody import _release_quota
+from muster.armory.services.custody import release_quota
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
 from muster.journal.services import Change, record_change
@@ -260,7 +260,7 @@ def report_missing(
         ),
     )
     for item in items:
-        _release_quota(item)
+        release_quota(item)  # when it was issued
         apply_custody(
             item,
             actor=actor,
