@@ -202,7 +202,7 @@ def prepare(rifles: int) -> Armory:
         capacities={"firearm": rifles},
     )  # fmt: skip
     receive_items(
-        actor=actor,
+        actor=actors["armorer"],
         site=vault,
         reference="SHP-BENCH-1",
         items=[NewItem("RFL-556", f"R5A{n:06d}") for n in range(rifles)],

@@ -132,7 +132,10 @@ def prepare() -> dict[str, Any]:
     )
     award_qualifications(actor=actor, awards=vetting_awards([volunteer], today))
     receive_items(
-        actor=actor, site=sites[0], reference="SHP-TEMPLATE", items=[NewItem("RFL-556", "TPL1")]
+        actor=actors["armorer"],
+        site=sites[0],
+        reference="SHP-TEMPLATE",
+        items=[NewItem("RFL-556", "TPL1")],
     )
     item = Item.objects.get(serial="TPL1")
     two = {"actor": actors["armorer"], "second": actors["commander"], "person": volunteer}

@@ -20,6 +20,10 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "dispose": frozenset({"site", "maintenance"}),
 }
 
+# Who receives shipments into a site (besides its custodians): armorers and quartermasters,
+# who hold the armorer role over it.
+RECEIVING_ROLES = ("armorer",)
+
 PLACE_WORDS = {
     "site": "at a storage site",
     "person": "issued to a person",

@@ -237,6 +237,7 @@ def write_region_armory(
     categories = dict(EquipmentModel.objects.values_list("code", "category__code"))
     units = {u.code: u for u in Unit.objects.filter(path__startswith=region.path)}
     regional: tuple[User, User] | None = _region_accounts(region, password) if custody else None
+    receiver = _receiver(region, regional)
     depot_items = depot_stock(lean=lean)
     depot = create_site(
         actor=ACTOR, code=f"DEP-{spec.code}", name=f"{spec.name} depot", unit=region,
@@ -245,11 +246,11 @@ def write_region_armory(
         capacities=capacities(depot_items, categories),
         custodians=[regional[0]] if regional else [],
     )  # fmt: skip
-    _receive(depot, depot_items, serials, rng, spec, f"SHP-{spec.code}-RES-01")
+    _receive(receiver, depot, depot_items, serials, rng, spec, f"SHP-{spec.code}-RES-01")
     for lot in LOTS:
         if lot.depot:
             receive_lot(
-                actor=ACTOR, site=depot, model_code=lot.model, lot_number=lot.number,
+                actor=receiver, site=depot, model_code=lot.model, lot_number=lot.number,
                 quantity=lot.depot, reference=f"SHP-{spec.code}-AMM-{lot.number}",
             )  # fmt: skip
     battalions = []
@@ -263,7 +264,7 @@ def write_region_armory(
             pair = regional if b > 1 else (_user("armorer"), _user("commander"))
         battalion = _stock_battalion(
             units[code], units[f"{code}-C1"], count, lean=lean, rng=rng, serials=serials,
-            spec=spec, today=today, categories=categories,
+            spec=spec, today=today, categories=categories, receiver=receiver,
             custodian=pair[0] if pair and b == 1 else None,
         )  # fmt: skip
         if pair is not None:
@@ -289,6 +290,7 @@ def _stock_battalion(
     spec: RegionSpec,
     today: dt.date,
     categories: dict[str, str],
+    receiver: Actor,
     custodian: User | None,
 ) -> Battalion:
     arms = arms_room_stock(firearms, lean=lean)
@@ -309,18 +311,29 @@ def _stock_battalion(
         capacities=capacities(store, categories),
         custodians=custodians,
     )  # fmt: skip
-    _receive(arms_room, arms, serials, rng, spec, f"SHP-{unit.code}-ARM-01")
-    _receive(store_site, store, serials, rng, spec, f"SHP-{unit.code}-STR-01")
+    _receive(receiver, arms_room, arms, serials, rng, spec, f"SHP-{unit.code}-ARM-01")
+    _receive(receiver, store_site, store, serials, rng, spec, f"SHP-{unit.code}-STR-01")
     for lot in LOTS:
         if lot.arms_room:
             receive_lot(
-                actor=ACTOR, site=arms_room, model_code=lot.model, lot_number=lot.number,
+                actor=receiver, site=arms_room, model_code=lot.model, lot_number=lot.number,
                 quantity=lot.arms_room, reference=f"SHP-{unit.code}-AMM-{lot.number}",
             )  # fmt: skip
     return Battalion(unit=unit, arms_room=arms_room, store=store_site)
 
 
+def _receiver(region: Unit, regional: tuple[User, User] | None) -> Actor:
+    """Who receives the region's shipments: the demo's quartermaster, an armorer over the
+    first region (made with its accounts) and over every other region too."""
+    if regional is not None:
+        return Actor.for_user(regional[0])
+    quartermaster = ARMORY_USERS[0]
+    grant_role(actor=ACTOR, username=quartermaster, role="armorer", unit=region)
+    return Actor.for_user(_user(quartermaster))
+
+
 def _receive(
+    receiver: Actor,
     site: Site,
     stock: Counter[str],
     serials: Serials,
@@ -337,7 +350,7 @@ def _receive(
         for model in sorted(stock)
         for _ in range(stock[model])
     ]
-    receive_items(actor=ACTOR, site=site, reference=reference, items=items)
+    receive_items(actor=receiver, site=site, reference=reference, items=items)
 
 
 def _account(username: str, role: str, unit: Unit, password: str) -> User:

@@ -83,7 +83,7 @@ def armory(org, actor):
         certified_on=dt.date(2026, 1, 15),
     )
     receive_items(
-        actor=actor,
+        actor=Actor.for_user(users["armorer"]),
         site=vault,
         reference="SHIP-001",
         items=[NewItem("VPR-223", f"R{n:04d}") for n in range(1, 11)],

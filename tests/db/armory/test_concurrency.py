@@ -253,7 +253,7 @@ def test_a_regional_quota_holds_when_16_rifles_are_issued_at_once(
         source="national-quota5.yaml",
     )
     receive_items(
-        actor=actor,
+        actor=armory["armorer"],
         site=armory["vault"],
         reference="SHIP-002",
         items=[NewItem("VPR-223", f"R{n:04d}") for n in range(11, 11 + 6 + already_issued)],
@@ -421,7 +421,7 @@ def test_20_armorers_issuing_60_rounds_each_from_1000_never_issue_more(
     armory, actor, vetted_rifleman
 ):
     lot = receive_lot(
-        actor=actor,
+        actor=armory["armorer"],
         site=armory["vault"],
         model_code="AMM-556",
         lot_number="L-1000",
@@ -456,7 +456,7 @@ def test_20_armorers_issuing_60_rounds_each_from_1000_never_issue_more(
 
 def test_20_expenditures_of_7_rounds_from_a_holder_of_100_never_take_more(armory, actor, rifleman):
     lot = receive_lot(
-        actor=actor,
+        actor=armory["armorer"],
         site=armory["vault"],
         model_code="AMM-556",
         lot_number="L-100",
@@ -505,7 +505,7 @@ def test_the_database_refuses_what_an_application_check_would_have_missed(armory
     assert item_by_serial("R0004").place == "site"
 
     lot = receive_lot(
-        actor=actor,
+        actor=armory["armorer"],
         site=armory["vault"],
         model_code="AMM-556",
         lot_number="L-DEF",

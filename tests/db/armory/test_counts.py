@@ -45,7 +45,7 @@ def counters(armory):
 def stocked(armory, rifleman, actor):
     """The vault holds R0001–R0010 and 1,000 rounds of one lot; R0002 is issued to the rifleman."""
     receive_lot(
-        actor=actor,
+        actor=armory["armorer"],
         site=armory["vault"],
         model_code="AMM-556",
         lot_number=LOT,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from muster.armory.models import Item, QuotaUsage
+from muster.armory.models import Item, Lot, QuotaUsage, Shipment
 from muster.armory.selectors import holdings_of, item_by_serial, item_history
+from muster.armory.services.ammunition import receive_lot
+from muster.armory.services.catalogue import NewItem, receive_items
 from muster.armory.services.custody import Returned, issue_items, return_items
 from muster.core.errors import CustodyError
 from muster.journal.models import JournalEntry
@@ -176,7 +178,7 @@ def test_an_overdue_checkout_and_a_lapsed_holder_are_recalls(
 
 
 def test_only_an_authoriser_over_the_holder_records_rounds_fired(armory, rifleman):
-    from muster.armory.services.ammunition import expend_ammunition, issue_ammunition, receive_lot
+    from muster.armory.services.ammunition import expend_ammunition, issue_ammunition
 
     lot = receive_lot(
         actor=armory["armorer"],
@@ -214,3 +216,28 @@ def test_an_item_named_twice_in_one_issue_is_refused(armory, rifleman):
             person=rifleman,
             item_ids=[rifle().pk, rifle().pk],
         )
+
+
+def test_only_an_authorised_person_receives_into_a_site(armory, actor):
+    shipment = [NewItem("VPR-223", "R0900"), NewItem("RAD-DMR", "D-0900")]
+    for who, why in (
+        (armory["clerk"], "clerk may not receive into ARM-1 (needs the role armorer over it"),
+        (actor, "must be an authenticated user"),
+    ):
+        with pytest.raises(CustodyError) as refused:
+            receive_items(actor=who, site=armory["vault"], reference="SHIP-900", items=shipment)
+        assert why in str(refused.value)
+        assert "shipment SHIP-900" in str(refused.value)
+        with pytest.raises(CustodyError, match=r"may not receive into ARM-1|authenticated"):
+            receive_lot(
+                actor=who, site=armory["vault"], model_code="AMM-556", lot_number="L-900",
+                quantity=100, reference="SHIP-901",
+            )  # fmt: skip
+    assert not Item.objects.filter(serial__in=["R0900", "D-0900"]).exists()
+    assert not Lot.objects.filter(lot_number="L-900").exists()
+    assert not Shipment.objects.filter(reference="SHIP-900").exists()
+
+    receive_items(
+        actor=armory["armorer"], site=armory["vault"], reference="SHIP-900", items=shipment
+    )
+    assert Item.objects.filter(serial__in=["R0900", "D-0900"], place="site").count() == 2

@@ -120,16 +120,18 @@ def world(armory, org, actor, make_person):
         capacities={"firearm": 2},
         custodians=keepers,
     )
-    receive_items(actor=actor, site=far, reference="SHIP-3", items=[NewItem("VPR-223", "R0101")])
     receive_items(
-        actor=actor,
+        actor=armory["armorer"], site=far, reference="SHIP-3", items=[NewItem("VPR-223", "R0101")]
+    )
+    receive_items(
+        actor=armory["armorer"],
         site=armory["room"],
         reference="SHIP-R",
         items=[NewItem("RAD-DMR", "D0001"), NewItem("RAD-DMR", "D0002")],
     )
     lots = {
         "LOT-A": receive_lot(
-            actor=actor,
+            actor=armory["armorer"],
             site=armory["vault"],
             model_code="AMM-556",
             lot_number="LOT-A",
@@ -137,7 +139,7 @@ def world(armory, org, actor, make_person):
             reference="SHIP-A",
         ),
         "LOT-B": receive_lot(
-            actor=actor,
+            actor=armory["armorer"],
             site=far,
             model_code="AMM-556",
             lot_number="LOT-B",

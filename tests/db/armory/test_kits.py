@@ -19,7 +19,7 @@ from muster.vetting.services import NewQualification, award_qualifications
 def kit(armory, actor):
     """Kit K-01 at the vault: rifle R0001 and radio D-0001."""
     receive_items(
-        actor=actor,
+        actor=armory["armorer"],
         site=armory["vault"],
         reference="SHIP-RAD",
         items=[NewItem("RAD-DMR", "D-0001"), NewItem("RAD-DMR", "D-0002")],

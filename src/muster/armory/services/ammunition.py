@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from muster.armory.models import EquipmentModel, Lot, LotBalance, Site
 from muster.armory.services.catalogue import storage_problems
-from muster.armory.services.common import category_policy, policy_for_site, require_authority
+from muster.armory.services.common import (
+    category_policy,
+    policy_for_site,
+    receiver_problems,
+    require_authority,
+)
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError
 from muster.journal.services import Change, record_change
@@ -89,6 +94,7 @@ def receive_lot(
         raise CustodyError.single(record, "reference", "a receipt needs a shipment reference")
     # Lots are checked for storage security; capacity is counted in serialized items.
     problems = storage_problems(site, Counter({model.category.code: 0}), record)
+    problems.extend(receiver_problems(actor, site, record))
     if problems:
         raise CustodyError(problems)
     lot, _ = Lot.objects.select_for_update().get_or_create(model=model, lot_number=lot_number)

@@ -25,7 +25,7 @@ from muster.armory.models import (
     SiteCustodian,
 )
 from muster.armory.rules import legal_limit_problems, security_meets
-from muster.armory.services.common import policy_for_site
+from muster.armory.services.common import policy_for_site, receiver_problems
 from muster.core.actors import Actor
 from muster.core.errors import CatalogueError, CustodyError, PolicyError, Problem
 from muster.journal.models import JournalEntry
@@ -363,6 +363,7 @@ def receive_items(
         adding[model.category.code] += 1
     problems.extend(_taken_serials(items, models))
     problems.extend(storage_problems(site, adding, record))
+    problems.extend(receiver_problems(actor, site, record))
     if problems:
         raise CustodyError(problems)
     created = Item.objects.bulk_create(

@@ -4,7 +4,6 @@ and the one place an item's custody changes and is journaled."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from muster.armory.models import Item, Site
 from muster.armory.reference import custody_reference, reference_of, sites_of
-from muster.armory.rules import move_problem
+from muster.armory.rules import RECEIVING_ROLES, move_problem
 from muster.core import rows
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
@@ -118,12 +117,22 @@ def may_authorise(actor: Actor, site: Site, roles: Iterable[str]) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Authority:
-    """Who acted and who confirmed, checked against the policy for one site and category."""
-
-    actor: Actor
-    second: Actor | None
+def receiver_problems(actor: Actor, site: Site, record: str) -> list[Problem]:
+    """Why `actor` may not receive shipments into `site`: receiving is the armorer's (or
+    quartermaster's) work over their sites, or the site custodian's."""
+    if actor.user_id is None:
+        return [Problem(record, "actor", "must be an authenticated user")]
+    if may_authorise(actor, site, RECEIVING_ROLES):
+        return []
+    needs = ", ".join(RECEIVING_ROLES)
+    return [
+        Problem(
+            record,
+            "actor",
+            f"{actor} may not receive into {site.code} "
+            f"(needs the role {needs} over it, or custodian of the site)",
+        )
+    ]
 
 
 def require_authority(
