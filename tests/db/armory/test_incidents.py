@@ -115,3 +115,21 @@ def test_a_stolen_item_cannot_be_issued(armory, rifleman):
             person=rifleman,
             item_ids=[rifle.pk],
         )
+
+
+def test_only_someone_answerable_for_the_site_reports_an_item_lost(armory, actor):
+    rifle = item_by_serial("R0002")
+    for who, why in (
+        (armory["clerk"], "clerk may not authorise firearm at ARM-1"),
+        (actor, "must be an authenticated user"),
+    ):
+        with pytest.raises(CustodyError, match=why):
+            report_missing(actor=who, item_ids=[rifle.pk], stolen=False, summary="not in the rack")
+    assert item_by_serial("R0002").place == "site"
+    assert not Incident.objects.exists()
+    assert not JournalEntry.objects.filter(kind="custody.reported_lost").exists()
+
+    report_missing(
+        actor=armory["armorer"], item_ids=[rifle.pk], stolen=False, summary="not in the rack"
+    )
+    assert item_by_serial("R0002").place == "lost"

@@ -241,6 +241,13 @@ def report_missing(
         raise CustodyError.single(record, "summary", "say what happened")
     items = _locked(item_ids, record)
     require_place(items, "report_missing")
+    for item in items:  # someone answerable for the item's home site reports it
+        authorise(
+            actor=actor,
+            site=item.home_site,
+            category=item.model.category.code,
+            record=item_label(item),
+        )
     holders = [i.holder for i in items if i.holder is not None]
     incident = Incident.objects.create(kind=kind, summary=summary, opened_by=actor.label)
     incident.items.set(items)
