@@ -368,20 +368,12 @@ def breakdown(armory: Armory, count: int) -> dict[str, Any]:
 
 
 def lock_query_plan(armory: Armory) -> list[str]:
-    """The plan of the joined read `lock_items` does once the rows are locked (on PostgreSQL
-    with its planning time: eight tables)."""
+    """The plan of the statement `lock_items` runs (on PostgreSQL with its planning time)."""
     from django.db import connection
 
-    from muster.armory.models import Item
+    from muster.armory.services.common import lock_statement
 
-    query = (
-        Item.objects.select_related(
-            "model__category", "site__unit", "home_site__unit", "holder", "transit_to"
-        )
-        .filter(pk__in=armory.rifles[:1])
-        .order_by("pk")
-    )
-    sql, params = query.query.sql_with_params()
+    sql, params = lock_statement(1), armory.rifles[:1]
     prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
     with connection.cursor() as cursor:
         cursor.execute(prefix + sql, params)

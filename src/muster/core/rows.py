@@ -114,11 +114,6 @@ def select_list(model: type[models.Model]) -> str:
     return _columns(model)[1]
 
 
-def in_list(values: Sequence[Any]) -> str:
-    """Placeholders for `column IN (…)` with `values` as parameters."""
-    return ", ".join(["%s"] * len(values))
-
-
 def select_statement(
     model: type[models.Model],
     where: str,

@@ -50,14 +50,7 @@ def lock_items(ids: Iterable[int]) -> list[Item]:
     wanted = sorted(set(ids))
     if not wanted:
         return []
-    # The reference stamp comes with the rows: one statement instead of two.
-    sql = (
-        f'SELECT {STAMP_SQL}, {rows.select_list(Item)} FROM "{Item._meta.db_table}" '
-        f'WHERE "id" IN ({rows.in_list(wanted)}) ORDER BY "id"'
-    )
-    if connection.vendor != "sqlite":  # SQLite's BEGIN IMMEDIATE already excludes other writers
-        sql += " FOR UPDATE"
-    (found,) = rows.batch([(sql, wanted)])  # on PostgreSQL, BEGIN goes with it
+    (found,) = rows.batch([(lock_statement(len(wanted)), wanted)])  # BEGIN goes with it
     if not found:
         return []
     items = rows.instances(Item, [row[1:] for row in found])
@@ -77,6 +70,18 @@ def lock_items(ids: Iterable[int]) -> list[Item]:
         cache["site"] = sites.get(item.site_id)  # type: ignore[arg-type]
         cache["transit_to"] = sites.get(item.transit_to_id)  # type: ignore[arg-type]
     return items
+
+
+def lock_statement(count: int) -> str:
+    """The statement lock_items runs for `count` ids: the reference stamp comes with the rows
+    (one statement instead of two)."""
+    sql = (
+        f'SELECT {STAMP_SQL}, {rows.select_list(Item)} FROM "{Item._meta.db_table}" '
+        f'WHERE "id" IN ({", ".join(["%s"] * count)}) ORDER BY "id"'
+    )
+    if connection.vendor != "sqlite":  # SQLite's BEGIN IMMEDIATE already excludes other writers
+        sql += " FOR UPDATE"
+    return sql
 
 
 def lock_person_with_facts(person: Person) -> tuple[Person, PersonFacts]:
