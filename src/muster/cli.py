@@ -31,6 +31,7 @@ MUSTER_COMMANDS = {
     "history": "the full custody history of one item, oldest first",
     "holdings": "what a volunteer holds now (hand receipt)",
     "count": "blind inventory counts: start, record, close, show; resolve variances",
+    "log": "the transparency log: integrate the journal, print the signed checkpoint and key",
     "serve": "run the web application with gunicorn",
     "unit": "create units and show the unit tree",
     "user": "create users and grant roles",

@@ -303,3 +303,18 @@ def test_ammunition_balances_reconcile_to_the_round(tiny_demo):
         assert lot.received_total == balances + lot.expended_total + lot.written_off_total
     assert LotBalance.objects.filter(holder__isnull=False, quantity__gt=0).exists()
     assert Lot.objects.filter(expended_total__gt=0).exists()
+
+
+def test_the_demo_journal_is_in_the_log_under_a_signed_checkpoint(tiny_demo):
+    from muster.journal import log
+    from muster.journal.models import JournalEntry
+    from muster_verify import merkle
+    from muster_verify.checkpoint import open_checkpoint
+    from muster_verify.note import parse_verifier_key
+
+    latest = log.latest_checkpoint()
+    opened = open_checkpoint(latest.note, parse_verifier_key(log.verifier_key()))
+    bodies = JournalEntry.objects.order_by("seq").values_list("body", flat=True)
+    assert opened.size == len(bodies)
+    assert f"{len(bodies):,} entries in the Merkle tree, checkpoint signed" in tiny_demo
+    assert opened.root_hash == merkle.root([merkle.leaf_hash(b.encode()) for b in bodies])

@@ -44,6 +44,12 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+# The transparency log: its origin (the first line of every checkpoint, and the signing key's
+# name) and the file holding the checkpoint signing key (made on first use, mode 0600; keep it
+# on a separate signer where one is configured, see docs/transparency-log.md).
+LOG_ORIGIN = os.environ.get("MUSTER_LOG_ORIGIN", "muster.local/log")
+LOG_KEY_FILE = Path(os.environ.get("MUSTER_LOG_KEY_FILE", VAR_DIR / "log-signing.key"))
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("MUSTER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]

@@ -45,3 +45,58 @@ class JournalHead(models.Model):
 
     def __str__(self) -> str:
         return f"journal head at {self.size}"
+
+
+class TreeHead(models.Model):
+    """The Merkle tree over the journal's first `size` entries (RFC 9162): its root and its
+    frontier (the roots of the complete subtrees covering [0, size), largest first, joined).
+    One row; the integrator locks it, so one integration runs at a time."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    size = models.BigIntegerField(default=0)
+    root = models.BinaryField(max_length=32)
+    frontier = models.BinaryField(default=b"")
+    integrated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="tree_head_single_row"),
+            models.CheckConstraint(condition=models.Q(size__gte=0), name="tree_head_size_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"tree of {self.size} entries"
+
+
+class Subtree(models.Model):
+    """The hash of a complete subtree: 2**level entries from entry index * 2**level (level 0 is
+    each entry's leaf hash). Written once, when integration completes it; proofs read O(log n)
+    of them."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"subtree {self.level}/{self.index}"
+
+
+class Checkpoint(models.Model):
+    """A signed checkpoint (C2SP tlog-checkpoint in a signed note) of the tree at `size`,
+    exactly as published."""
+
+    origin = models.CharField(max_length=200)
+    size = models.BigIntegerField()
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text="The signed note, byte for byte")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["size", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["origin", "size"], name="checkpoint_origin_size_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.origin} at {self.size}"

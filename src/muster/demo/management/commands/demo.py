@@ -23,6 +23,7 @@ from muster.core.management.base import MusterCommand
 from muster.demo.armory import ArmorySummary, summarise_armory
 from muster.demo.builder import DEMO_PASSWORD, Summary, build_demo, refusal, summarise
 from muster.demo.plan import RegionSpec, scale_regions
+from muster.journal import log
 from muster.people.models import Person
 
 URL = "http://127.0.0.1:8000/"
@@ -81,9 +82,14 @@ class Command(MusterCommand):
         console = Console(file=cast("IO[str]", self.stderr), highlight=False)
         with _RichProgress(console, len(regions)) as progress:
             build_demo(regions=regions, seed=options["seed"], progress=progress)
+        integrated = log.integrate()
         elapsed = time.monotonic() - started
         today = timezone.localdate()
         self._print_summary(summarise(today=today), elapsed, options)
+        self.stdout.write(
+            f"  log             {integrated.size:,} entries in the Merkle tree, checkpoint signed "
+            f"(`muster log checkpoint`; public key: `muster log key`)"
+        )
         self._print_armory(summarise_armory(today))
         self._print_users(summarise(today=today))
 

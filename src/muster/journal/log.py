@@ -1,0 +1,226 @@
+"""The transparency log over the journal (RFC 9162 Merkle tree, C2SP signed checkpoints).
+
+Entries are sequenced in the transaction of the change they record (journal.services).
+Integration comes after commit (decision 0002): `integrate` reads the entries beyond the tree's
+size in order, hashes them, stores every subtree they complete, moves the tree head on and
+signs a checkpoint of the new size. The hashing, proofs and formats are `muster_verify`'s, the
+same code an auditor runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from muster.core.bulk import insert_rows
+from muster.core.errors import DomainError
+from muster.journal.models import Checkpoint, JournalEntry, Subtree, TreeHead
+from muster.journal.selectors import journal_size
+from muster_verify import merkle
+from muster_verify.checkpoint import Checkpoint as CheckpointBody
+from muster_verify.checkpoint import sign_checkpoint
+from muster_verify.note import Signer, generate_key, parse_signer_key
+
+BATCH = 20_000
+
+
+class LogError(DomainError):
+    """The log cannot do what was asked (no key, a journal that is not a gapless sequence)."""
+
+
+# --- the signing key ---------------------------------------------------------------------
+
+
+def signer() -> Signer:
+    """The checkpoint signing key from MUSTER_LOG_KEY_FILE, made there (mode 0600, with the
+    public key beside it in `.pub`) on first use. Its name is the log's origin."""
+    path: Path = settings.LOG_KEY_FILE
+    if not path.exists():
+        _make_key(path, settings.LOG_ORIGIN)
+    key = parse_signer_key(path.read_text().strip())
+    if key.verifier.name != settings.LOG_ORIGIN:
+        raise LogError.single(
+            f"key {path}",
+            "name",
+            f"is for origin {key.verifier.name!r}, but MUSTER_LOG_ORIGIN is {settings.LOG_ORIGIN!r}",
+        )
+    return key
+
+
+def verifier_key() -> str:
+    """The public key auditors verify checkpoints with (`name+keyid+key`)."""
+    return signer().verifier.encode()
+
+
+def _make_key(path: Path, origin: str) -> None:
+    private, public = generate_key(origin)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(private + "\n")
+    path.with_suffix(".pub").write_text(public + "\n")
+
+
+# --- integration ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Integrated:
+    """What one integration did: the tree before and after, and the checkpoint it signed."""
+
+    old_size: int
+    size: int
+    root: bytes
+    checkpoint: Checkpoint | None
+
+
+def integrate(
+    *, batch: int = BATCH, progress: Callable[[int, int], None] | None = None
+) -> Integrated:
+    """Bring the tree up to the journal's committed entries and sign a checkpoint of it (none
+    when nothing was added and one exists). Each batch is one transaction under the tree
+    head's lock; the checkpoint is signed after the last."""
+    key = signer()
+    old_size = _head().size
+    while True:
+        with transaction.atomic():
+            head = _head(lock=True)
+            entries = _entries_from(head.size, batch)
+            if not entries:
+                break
+            _append(head, entries)
+        if progress is not None:
+            progress(head.size, journal_size())
+    head = _head()
+    latest = Checkpoint.objects.filter(origin=settings.LOG_ORIGIN).order_by("-size").first()
+    if latest is not None and latest.size == head.size:
+        return Integrated(old_size, head.size, bytes(head.root), None)
+    return Integrated(old_size, head.size, bytes(head.root), _sign(head, key))
+
+
+def _head(*, lock: bool = False) -> TreeHead:
+    heads = TreeHead.objects.select_for_update() if lock else TreeHead.objects
+    head = heads.filter(pk=1).first()
+    if head is None:
+        TreeHead.objects.bulk_create(
+            [TreeHead(pk=1, size=0, root=merkle.EMPTY_ROOT, frontier=b"")], ignore_conflicts=True
+        )
+        head = heads.get(pk=1)
+    return head
+
+
+def _entries_from(start: int, limit: int) -> list[tuple[int, str]]:
+    table = JournalEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT seq, body FROM "{table}" WHERE seq >= %s ORDER BY seq LIMIT %s',
+            [start, limit],
+        )
+        return cursor.fetchall()
+
+
+def _append(head: TreeHead, entries: list[tuple[int, str]]) -> None:
+    """Fold `entries` (the next ones, in order) into the tree and store what they complete."""
+    frontier = _frontier(head)
+    completed: list[tuple[int, int, bytes]] = []
+    for seq, body in entries:
+        if seq != frontier.size:
+            raise LogError.single(
+                f"journal entry {frontier.size}",
+                "seq",
+                f"is missing: the journal jumps from {frontier.size - 1} to {seq}",
+            )
+        frontier, done = frontier.append(merkle.leaf_hash(body.encode("utf-8")))
+        completed.extend((s.level, s.index, s.hash) for s in done)
+    insert_rows(Subtree, ("level", "index", "hash"), completed)
+    head.size = frontier.size
+    head.root = frontier.root()
+    head.frontier = b"".join(frontier.hashes)
+    head.integrated_at = timezone.now()
+    head.save(update_fields=["size", "root", "frontier", "integrated_at"])
+
+
+def _frontier(head: TreeHead) -> merkle.Frontier:
+    stored = bytes(head.frontier)
+    size = merkle.HASH_SIZE
+    return merkle.Frontier(
+        head.size, tuple(stored[i : i + size] for i in range(0, len(stored), size))
+    )
+
+
+@transaction.atomic
+def _sign(head: TreeHead, key: Signer) -> Checkpoint:
+    body = CheckpointBody(origin=settings.LOG_ORIGIN, size=head.size, root_hash=bytes(head.root))
+    return Checkpoint.objects.create(
+        origin=body.origin,
+        size=body.size,
+        root=body.root_hash,
+        note=sign_checkpoint(body, key),
+        signed_at=timezone.now(),
+    )
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.filter(origin=settings.LOG_ORIGIN).order_by("-size").first()
+
+
+# --- proofs from the stored subtrees -------------------------------------------------------
+
+
+def stored_subtrees(plan: Callable[[merkle.SubtreeHash], object]) -> merkle.SubtreeHash:
+    """A `subtree_hash` for `plan` (a proof or root computation) that reads every subtree it
+    needs in one query: `plan` runs once to learn which, then the caller runs it for real."""
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return bytes(merkle.HASH_SIZE)
+
+    plan(record)
+    found = dict(_subtree_rows(wanted))
+
+    def stored(level: int, index: int) -> bytes:
+        try:
+            return found[(level, index)]
+        except KeyError:
+            raise LogError.single(
+                f"subtree {level}/{index}", "hash", "is not stored: integrate the log first"
+            ) from None
+
+    return stored
+
+
+def _subtree_rows(wanted: set[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], bytes]]:
+    if not wanted:
+        return
+    table = Subtree._meta.db_table
+    pairs = sorted(wanted)
+    condition = " OR ".join(['(level = %s AND "index" = %s)'] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT level, "index", hash FROM "{table}" WHERE {condition}',
+            [value for pair in pairs for value in pair],
+        )
+        for level, index, hash_ in cursor.fetchall():
+            yield (level, index), bytes(hash_)
+
+
+def inclusion_proof(index: int, size: int) -> list[bytes]:
+    """The proof that entry `index` is in the tree of `size` entries (one query)."""
+    subtree = stored_subtrees(lambda h: merkle.inclusion_proof(index, size, h))
+    return merkle.inclusion_proof(index, size, subtree)
+
+
+def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    """The proof that the tree of `old_size` entries is a prefix of the one of `new_size`."""
+    subtree = stored_subtrees(lambda h: merkle.consistency_proof(old_size, new_size, h))
+    return merkle.consistency_proof(old_size, new_size, subtree)

@@ -1,0 +1,62 @@
+"""muster log integrate|checkpoint|key: the transparency log over the journal (R11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from muster.core.management.base import MusterCommand
+from muster.journal import log
+
+
+class Command(MusterCommand):
+    help = "The transparency log: integrate the journal into the Merkle tree, show checkpoints."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub.add_parser(
+            "integrate",
+            help="add the journal's new entries to the Merkle tree and sign a checkpoint "
+            "(run it every few seconds from a timer)",
+        )
+        checkpoint = sub.add_parser(
+            "checkpoint", help="integrate, then print the latest signed checkpoint"
+        )
+        checkpoint.add_argument(
+            "--no-integrate", action="store_true", help="print the latest one as it is"
+        )
+        sub.add_parser("key", help="print the public key that verifies the checkpoints")
+
+    def run(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"_{options['action']}")(options)
+
+    def _integrate(self, options: dict[str, Any]) -> None:
+        done = self._run_integration()
+        if done.size == done.old_size:
+            self.stdout.write(f"the tree already holds all {done.size:,} entries")
+        else:
+            self.stdout.write(
+                f"integrated entries {done.old_size:,}–{done.size - 1:,}: "
+                f"tree of {done.size:,}, root {done.root.hex()}"
+            )
+        if done.checkpoint is not None:
+            self.stdout.write(f"signed checkpoint {done.checkpoint.origin} at {done.size:,}")
+
+    def _checkpoint(self, options: dict[str, Any]) -> None:
+        if not options["no_integrate"]:
+            self._run_integration()
+        latest = log.latest_checkpoint()
+        if latest is None:
+            self.stderr.write("no checkpoint yet: run `muster log integrate`")
+            raise SystemExit(1)
+        self.stdout.write(latest.note, ending="")
+
+    def _key(self, options: dict[str, Any]) -> None:
+        self.stdout.write(log.verifier_key())
+
+    def _run_integration(self) -> log.Integrated:
+        def progress(size: int, total: int) -> None:
+            self.stderr.write(f"  {size:,} of {total:,} entries in the tree")
+
+        return log.integrate(progress=progress)
