@@ -26,6 +26,7 @@ from muster_verify import merkle
 from muster_verify.checkpoint import Checkpoint as CheckpointBody
 from muster_verify.checkpoint import sign_checkpoint
 from muster_verify.note import Signer, generate_key, parse_signer_key
+from muster_verify.proof import Proof
 
 BATCH = 20_000
 
@@ -218,6 +219,26 @@ def inclusion_proof(index: int, size: int) -> list[bytes]:
     """The proof that entry `index` is in the tree of `size` entries (one query)."""
     subtree = stored_subtrees(lambda h: merkle.inclusion_proof(index, size, h))
     return merkle.inclusion_proof(index, size, subtree)
+
+
+def subject_proofs(subject_type: str, subject_id: str) -> list[Proof]:
+    """A tlog-proof of every entry about one subject, oldest first, all against the latest
+    checkpoint (the log is integrated first, so the newest entries are covered)."""
+    integrate()
+    latest = latest_checkpoint()
+    if latest is None:  # an empty journal
+        return []
+    entries = list(
+        JournalEntry.objects.filter(
+            subject_type=subject_type, subject_id=subject_id, seq__lt=latest.size
+        )
+        .order_by("seq")
+        .values_list("seq", "body")
+    )
+    return [
+        Proof(seq, body.encode("utf-8"), tuple(inclusion_proof(seq, latest.size)), latest.note)
+        for seq, body in entries
+    ]
 
 
 def consistency_proof(old_size: int, new_size: int) -> list[bytes]:

@@ -16,6 +16,7 @@ import muster.armory
 import muster.policy
 from muster.accounts.models import User
 from muster.armory.models import EquipmentModel, Incident, Item, LotBalance, Shipment, Site
+from muster.armory.services.custody import Returned, issue_items, return_items
 from muster.journal.models import JournalEntry
 from muster.people.services import change_status
 from muster.policy.services import load_policy
@@ -523,3 +524,36 @@ def test_the_ammunition_refusal_exits_3(armorer, make_person):
     assert status == 3
     assert "REFUSED by the policy in force: no rounds were issued to VD50000009" in out
     assert "categories.ammunition.requires[0]" in out
+
+
+# The transparency log -----------------------------------------------------------------------------
+
+
+def test_log_prove_writes_a_bundle_an_auditor_verifies_with_the_key_alone(
+    armory, rifleman, tmp_path, settings
+):
+    from muster.journal import log
+    from muster_verify.note import parse_verifier_key
+    from muster_verify.proof import verify_bundle
+
+    settings.LOG_KEY_FILE = tmp_path / "log.key"
+    rifle = Item.objects.get(serial="R0001")
+    for _ in range(2):
+        issue_items(
+            actor=armory["armorer"], second=armory["commander"], person=rifleman,
+            item_ids=[rifle.pk], kind="checkout", hours=8,
+        )  # fmt: skip
+        return_items(
+            actor=armory["armorer"], second=armory["commander"], person=rifleman,
+            returns=[Returned(rifle.pk)],
+        )  # fmt: skip
+    bundle = tmp_path / "R0001.item-proof"
+
+    status, out, _ = muster("log", "prove", "R0001", "--out", bundle)
+
+    assert status == 0 and "5 event(s) of VPR-223 R0001" in out
+    history = verify_bundle(bundle.read_text(), parse_verifier_key(log.verifier_key()))
+    kinds = [e["kind"] for e in history.events]
+    assert kinds == ["custody.received", *["custody.issued", "custody.returned"] * 2]
+    assert history.checkpoint.size == JournalEntry.objects.count()
+    assert len(bundle.read_bytes()) < 4096 * len(kinds)

@@ -1,13 +1,15 @@
-"""muster log integrate|checkpoint|key: the transparency log over the journal (R11)."""
+"""muster log integrate|checkpoint|key|prove: the transparency log over the journal (R11)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
 
 from muster.core.management.base import MusterCommand
 from muster.journal import log
+from muster_verify.proof import format_bundle
 
 
 class Command(MusterCommand):
@@ -27,6 +29,16 @@ class Command(MusterCommand):
             "--no-integrate", action="store_true", help="print the latest one as it is"
         )
         sub.add_parser("key", help="print the public key that verifies the checkpoints")
+        prove = sub.add_parser(
+            "prove",
+            help="write the proof bundle of one item's whole custody history "
+            "(a C2SP tlog-proof of each event, against one checkpoint)",
+        )
+        prove.add_argument("serial")
+        prove.add_argument("--model", help="model code, when the serial is not unique")
+        prove.add_argument(
+            "--out", type=Path, help="file to write (default: MODEL-SERIAL.item-proof)"
+        )
 
     def run(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -54,6 +66,21 @@ class Command(MusterCommand):
 
     def _key(self, options: dict[str, Any]) -> None:
         self.stdout.write(log.verifier_key())
+
+    def _prove(self, options: dict[str, Any]) -> None:
+        from muster.armory.selectors import item_by_serial
+
+        item = item_by_serial(options["serial"], options["model"])
+        proofs = log.subject_proofs("item", str(item.pk))
+        text = format_bundle(item.model.code, item.serial, proofs)
+        path = options["out"] or Path(f"{item.model.code}-{item.serial}.item-proof")
+        path.write_text(text, encoding="utf-8")
+        size = len(text.encode("utf-8"))
+        latest = log.latest_checkpoint()
+        self.stdout.write(
+            f"wrote {path}: {len(proofs)} event(s) of {item.model.code} {item.serial}, proved "
+            f"against the checkpoint of {latest.size if latest else 0:,} entries ({size:,} bytes)"
+        )
 
     def _run_integration(self) -> log.Integrated:
         def progress(size: int, total: int) -> None:
