@@ -62,7 +62,7 @@ class Verifier:
     public_key: bytes
 
     def __post_init__(self) -> None:
-        _check_key_name(self.name)
+        check_key_name(self.name)
         if len(self.public_key) != 32:
             raise FormatError(f"an Ed25519 public key has 32 bytes, not {len(self.public_key)}")
 
@@ -93,7 +93,7 @@ class Signer:
     seed: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
-        _check_key_name(self.name)
+        check_key_name(self.name)
         if len(self.seed) != 32:
             raise FormatError(f"an Ed25519 private key seed has 32 bytes, not {len(self.seed)}")
 
@@ -210,7 +210,7 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
     verified: dict[tuple[str, int], Signature] = {}
     unverified: dict[tuple[str, int, bytes], Signature] = {}
     for number, line in enumerate(lines, start=1):
-        signature = _parse_signature_line(line, number)
+        signature = parse_signature_line(line, number)
         verifier = known.get((signature.name, signature.key_id))
         if verifier is None:
             unverified.setdefault(
@@ -232,7 +232,7 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
 def _decode_key(name: str, hex_id: str, key: str, *, what: str) -> tuple[str, int, bytes]:
     """Check the name, key ID and key fields shared by both key texts; returns the key ID as a
     number and the 32 key bytes after the algorithm byte."""
-    _check_key_name(name)
+    check_key_name(name)
     if not _KEY_ID.fullmatch(hex_id):
         raise FormatError(f"{what} {name}: the key ID must be 8 hex digits, not {hex_id!r}")
     raw = decode_base64(key, what=f"{what} {name}")
@@ -243,7 +243,7 @@ def _decode_key(name: str, hex_id: str, key: str, *, what: str) -> tuple[str, in
     return name, int(hex_id, 16), raw[1:]
 
 
-def _parse_signature_line(line: str, number: int) -> Signature:
+def parse_signature_line(line: str, number: int) -> Signature:
     """One line `— <name> <base64(key ID || signature)>`."""
     if not line.startswith(SIGNATURE_PREFIX):
         raise FormatError(f"signature line {number} does not start with an em dash and a space")
@@ -251,7 +251,7 @@ def _parse_signature_line(line: str, number: int) -> Signature:
     if not space:
         raise FormatError(f"signature line {number} has no space between key name and signature")
     try:
-        _check_key_name(name)
+        check_key_name(name)
     except FormatError as error:
         raise FormatError(f"signature line {number}: {error}") from None
     raw = decode_base64(encoded, what=f"signature line {number}")
@@ -272,7 +272,7 @@ def _index(verifiers: Iterable[Verifier]) -> dict[tuple[str, int], Verifier]:
     return known
 
 
-def _check_key_name(name: str) -> None:
+def check_key_name(name: str) -> None:
     """Key names are non-empty, with no Unicode space, no plus and no control character."""
     if not name:
         raise FormatError("a key name must not be empty")
