@@ -50,6 +50,10 @@ SECRET_KEY = _secret_key()
 # on a separate signer where one is configured, see docs/transparency-log.md).
 LOG_ORIGIN = os.environ.get("MUSTER_LOG_ORIGIN", "muster.local/log")
 LOG_KEY_FILE = Path(os.environ.get("MUSTER_LOG_KEY_FILE", VAR_DIR / "log-signing.key"))
+# The witnesses whose cosignatures are kept: their cosignature/v1 public keys, comma-separated.
+LOG_WITNESS_KEYS = [
+    k.strip() for k in os.environ.get("MUSTER_LOG_WITNESS_KEYS", "").split(",") if k.strip()
+]
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("MUSTER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]

@@ -9,6 +9,7 @@ same code an auditor runs.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,13 +21,20 @@ from django.utils import timezone
 
 from muster.core.bulk import insert_rows
 from muster.core.errors import DomainError
-from muster.journal.models import Checkpoint, JournalEntry, Subtree, TreeHead
+from muster.journal.models import Checkpoint, Cosignature, JournalEntry, Subtree, TreeHead
 from muster.journal.selectors import journal_size
 from muster_verify import merkle
 from muster_verify.checkpoint import Checkpoint as CheckpointBody
 from muster_verify.checkpoint import sign_checkpoint
+from muster_verify.cosignature import (
+    CosignatureVerifier,
+    add_cosignatures,
+    parse_cosignature_verifier_key,
+    verify_cosignatures,
+)
 from muster_verify.note import Signer, generate_key, parse_signer_key
 from muster_verify.proof import Proof
+from muster_verify.witness import format_add_checkpoint_request
 
 BATCH = 20_000
 
@@ -172,6 +180,76 @@ def _sign(head: TreeHead, key: Signer) -> Checkpoint:
 
 def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.filter(origin=settings.LOG_ORIGIN).order_by("-size").first()
+
+
+# --- witnesses -----------------------------------------------------------------------------
+
+
+def witness_request(old_size: int) -> str:
+    """The body of a C2SP tlog-witness add-checkpoint request for the latest checkpoint, from
+    `old_size`, the size of the last checkpoint the witness cosigned (0 for none)."""
+    latest = latest_checkpoint()
+    if latest is None:
+        raise LogError.single("log", "checkpoint", "none yet: run `muster log integrate`")
+    if not 0 <= old_size <= latest.size:
+        raise LogError.single(
+            "witness request", "old_size", f"must be within 0..{latest.size}", str(old_size)
+        )
+    proof = consistency_proof(old_size, latest.size) if old_size else []
+    return format_add_checkpoint_request(old_size, proof, latest.note)
+
+
+def witness_keys() -> list[CosignatureVerifier]:
+    """The witnesses configured in MUSTER_LOG_WITNESS_KEYS."""
+    return [parse_cosignature_verifier_key(key) for key in settings.LOG_WITNESS_KEYS]
+
+
+@transaction.atomic
+def record_cosignatures(size: int, lines: str) -> list[Cosignature]:
+    """Keep the cosignature lines a witness returned for the checkpoint of `size`, after
+    checking each with the configured witness keys; a line by an unknown key is refused."""
+    checkpoint = Checkpoint.objects.filter(origin=settings.LOG_ORIGIN, size=size).first()
+    if checkpoint is None:
+        raise LogError.single(f"checkpoint at {size}", "size", "no such checkpoint")
+    given = [line + "\n" for line in lines.splitlines() if line.strip()]
+    if not given:
+        raise LogError.single("cosignatures", "lines", "none given")
+    keys = witness_keys()
+    kept = []
+    for line in given:
+        cosigned = verify_cosignatures(add_cosignatures(checkpoint.note, [line]), keys)
+        if not cosigned:
+            raise LogError.single(
+                "cosignatures",
+                "witness",
+                f"{line.strip()[:40]}… is not by a witness in MUSTER_LOG_WITNESS_KEYS",
+            )
+        ((witness, timestamp),) = cosigned.items()
+        found, _ = Cosignature.objects.get_or_create(
+            checkpoint=checkpoint,
+            line=line,
+            defaults={
+                "witness": witness,
+                "cosigned_at": dt.datetime.fromtimestamp(timestamp, tz=dt.UTC),
+            },
+        )
+        kept.append(found)
+    return kept
+
+
+def witnessed_note(checkpoint: Checkpoint) -> str:
+    """The checkpoint's signed note with every kept cosignature line appended."""
+    lines = list(checkpoint.cosignatures.order_by("id").values_list("line", flat=True))
+    return add_cosignatures(checkpoint.note, lines) if lines else checkpoint.note
+
+
+def latest_witnessed() -> Checkpoint | None:
+    """The latest checkpoint some configured witness cosigned."""
+    return (
+        Checkpoint.objects.filter(origin=settings.LOG_ORIGIN, cosignatures__isnull=False)
+        .order_by("-size")
+        .first()
+    )
 
 
 # --- proofs from the stored subtrees -------------------------------------------------------

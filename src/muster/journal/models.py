@@ -100,3 +100,25 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.origin} at {self.size}"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature (C2SP tlog-cosignature) of a checkpoint: the signature line as
+    the witness returned it, verified with the witness's key before it is kept."""
+
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, related_name="cosignatures"
+    )
+    witness = models.CharField(max_length=200)
+    cosigned_at = models.DateTimeField(help_text="The time in the cosignature")
+    line = models.TextField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checkpoint", "witness", "cosigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "line"], name="cosignature_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} cosigned {self.checkpoint}"

@@ -1,4 +1,5 @@
-"""muster log integrate|checkpoint|key|prove: the transparency log over the journal (R11)."""
+"""muster log integrate|checkpoint|key|prove|witness-request|cosignatures: the transparency
+log over the journal (R11)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ class Command(MusterCommand):
             "--no-integrate", action="store_true", help="print the latest one as it is"
         )
         sub.add_parser("key", help="print the public key that verifies the checkpoints")
+        request = sub.add_parser(
+            "witness-request",
+            help="write a C2SP tlog-witness add-checkpoint request for the latest checkpoint",
+        )
+        request.add_argument(
+            "--old-size",
+            type=int,
+            default=0,
+            help="size of the last checkpoint the witness cosigned (default 0: none yet)",
+        )
+        request.add_argument("--out", type=Path, help="file to write (default: standard output)")
+        cosigned = sub.add_parser(
+            "cosignatures", help="keep the cosignature lines a witness returned, once verified"
+        )
+        cosigned.add_argument("file", type=Path, help="the witness's response")
+        cosigned.add_argument("--size", type=int, required=True, help="the checkpoint's size")
         prove = sub.add_parser(
             "prove",
             help="write the proof bundle of one item's whole custody history "
@@ -62,10 +79,26 @@ class Command(MusterCommand):
         if latest is None:
             self.stderr.write("no checkpoint yet: run `muster log integrate`")
             raise SystemExit(1)
-        self.stdout.write(latest.note, ending="")
+        self.stdout.write(log.witnessed_note(latest), ending="")
 
     def _key(self, options: dict[str, Any]) -> None:
         self.stdout.write(log.verifier_key())
+
+    def _witness_request(self, options: dict[str, Any]) -> None:
+        body = log.witness_request(options["old_size"])
+        if options["out"]:
+            options["out"].write_text(body, encoding="utf-8")
+            self.stdout.write(f"wrote {options['out']}")
+        else:
+            self.stdout.write(body, ending="")
+
+    def _cosignatures(self, options: dict[str, Any]) -> None:
+        kept = log.record_cosignatures(options["size"], options["file"].read_text("utf-8"))
+        for cosignature in kept:
+            self.stdout.write(
+                f"{cosignature.witness} cosigned the checkpoint at {options['size']:,} "
+                f"({cosignature.cosigned_at:%Y-%m-%d %H:%M:%S} UTC)"
+            )
 
     def _prove(self, options: dict[str, Any]) -> None:
         from muster.armory.selectors import item_by_serial
