@@ -13,6 +13,13 @@ MODULES = [
     "muster_verify.merkle",
     "muster_verify.note",
     "muster_verify.checkpoint",
+    "muster_verify.cosignature",
+    "muster_verify.witness",
+    "muster_verify.proof",
+    "muster_verify.tiles",
+    "muster_verify.canonical",
+    "muster_verify.verify",
+    "muster_verify.cli",
 ]
 
 
