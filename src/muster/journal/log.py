@@ -23,7 +23,7 @@ from muster.core.bulk import insert_rows
 from muster.core.errors import DomainError
 from muster.journal.models import Checkpoint, Cosignature, JournalEntry, Subtree, TreeHead
 from muster.journal.selectors import journal_size
-from muster_verify import merkle
+from muster_verify import merkle, tiles
 from muster_verify.checkpoint import Checkpoint as CheckpointBody
 from muster_verify.checkpoint import sign_checkpoint
 from muster_verify.cosignature import (
@@ -250,6 +250,84 @@ def latest_witnessed() -> Checkpoint | None:
         .order_by("-size")
         .first()
     )
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    size: int
+    files: int
+    bytes: int
+
+
+def export(directory: Path, progress: Callable[[int, int], None] | None = None) -> Exported:
+    """Write the log up to its latest checkpoint as a C2SP tlog-tiles directory: the entries
+    from the journal, the hash tiles from the stored subtrees (so an entry changed since it was
+    integrated shows as a tile that disagrees with it), `checkpoint` with its cosignatures and
+    `key`, the public key. An auditor checks it with `muster-verify DIR --key KEY`, using a key
+    they got separately, not the one in the directory."""
+    integrate()
+    latest = latest_checkpoint()
+    if latest is None:
+        raise LogError.single("log", "checkpoint", "none yet: the journal is empty")
+    size = latest.size
+    written = [0, 0]
+
+    def write(path: str, data: bytes) -> None:
+        target = directory / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written[0] += 1
+        written[1] += len(data)
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for first in range(0, size, tiles.TILE_WIDTH * 64):
+        rows = JournalEntry.objects.filter(
+            seq__gte=first, seq__lt=min(size, first + tiles.TILE_WIDTH * 64)
+        )
+        bodies = [
+            body.encode("utf-8") for body in rows.order_by("seq").values_list("body", flat=True)
+        ]
+        for offset in range(0, len(bodies), tiles.TILE_WIDTH):
+            bundle = bodies[offset : offset + tiles.TILE_WIDTH]
+            index = (first + offset) // tiles.TILE_WIDTH
+            write(tiles.entries_path(index, len(bundle)), tiles.encode_bundle(bundle))
+        if progress is not None:
+            progress(first + len(bodies), size)
+    level = 0
+    while size >> (tiles.TILE_HEIGHT * level):
+        complete = size >> (tiles.TILE_HEIGHT * level)  # subtrees of this tile level
+        for first in range(0, complete, tiles.TILE_WIDTH * 64):
+            hashes = _stored_level(
+                tiles.TILE_HEIGHT * level, first, min(complete, first + tiles.TILE_WIDTH * 64)
+            )
+            for offset in range(0, len(hashes), tiles.TILE_WIDTH):
+                tile = hashes[offset : offset + tiles.TILE_WIDTH]
+                index = (first + offset) // tiles.TILE_WIDTH
+                write(tiles.tile_path(level, index, len(tile)), b"".join(tile))
+        level += 1
+    write("checkpoint", witnessed_note(latest).encode("utf-8"))
+    write("key", (verifier_key() + "\n").encode("utf-8"))
+    return Exported(size, written[0], written[1])
+
+
+def _stored_level(level: int, start: int, end: int) -> list[bytes]:
+    """The stored hashes of subtrees (level, start) … (level, end - 1), in order."""
+    table = Subtree._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "index", hash FROM "{table}" WHERE level = %s AND "index" >= %s '
+            f'AND "index" < %s ORDER BY "index"',
+            [level, start, end],
+        )
+        found = cursor.fetchall()
+    if [index for index, _ in found] != list(range(start, end)):
+        raise LogError.single(
+            f"subtrees at level {level}", "hash", f"missing between {start} and {end}"
+        )
+    return [bytes(hash_) for _, hash_ in found]
 
 
 # --- proofs from the stored subtrees -------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from muster.core.management.base import MusterCommand
 from muster.journal import log
@@ -30,6 +30,18 @@ class Command(MusterCommand):
             "--no-integrate", action="store_true", help="print the latest one as it is"
         )
         sub.add_parser("key", help="print the public key that verifies the checkpoints")
+        export = sub.add_parser(
+            "export", help="write the log as a C2SP tlog-tiles directory, with its checkpoint"
+        )
+        export.add_argument("directory", type=Path)
+        verify = sub.add_parser(
+            "verify",
+            help="verify an export offline (as `muster-verify` does): every hash, entry and chain",
+        )
+        verify.add_argument("directory", type=Path)
+        verify.add_argument("--key", required=True, help="the log's public key, or a file with it")
+        verify.add_argument("--since", type=Path, help="an older signed checkpoint kept earlier")
+        verify.add_argument("--merkle-only", action="store_true", help="hashes only, not contents")
         request = sub.add_parser(
             "witness-request",
             help="write a C2SP tlog-witness add-checkpoint request for the latest checkpoint",
@@ -83,6 +95,33 @@ class Command(MusterCommand):
 
     def _key(self, options: dict[str, Any]) -> None:
         self.stdout.write(log.verifier_key())
+
+    def _export(self, options: dict[str, Any]) -> None:
+        def progress(done: int, total: int) -> None:
+            self.stderr.write(f"  {done:,} of {total:,} entries written")
+
+        exported = log.export(options["directory"], progress=progress)
+        self.stdout.write(
+            f"exported {exported.size:,} entries to {options['directory']}: {exported.files:,} "
+            f"files, {exported.bytes / 1e6:.1f} MB; verify with "
+            f"muster-verify {options['directory']} --key KEY"
+        )
+
+    def _verify(self, options: dict[str, Any]) -> None:
+        from muster_verify.cli import format_report
+        from muster_verify.errors import VerificationError
+        from muster_verify.verify import verify_export
+
+        key = options["key"]
+        key_text = Path(key).read_text().strip() if Path(key).is_file() else key
+        since = options["since"].read_text("utf-8") if options["since"] else None
+        try:
+            report = verify_export(
+                options["directory"], key_text, since=since, merkle_only=options["merkle_only"]
+            )
+        except VerificationError as failure:
+            raise CommandError(f"FAILED: {failure}", returncode=1) from None
+        self.stdout.write(format_report(report, options["directory"]))
 
     def _witness_request(self, options: dict[str, Any]) -> None:
         body = log.witness_request(options["old_size"])
