@@ -13,6 +13,13 @@ Merkle tree, and proofs from the stored subtrees.
    from the stored subtrees (one query each): p50/p99 in ms.
 Results: bench/results/log-ENGINE.json. For PostgreSQL, MUSTER_DATABASE_URL names the server;
 the benchmark drops and creates its own database, `muster_log_bench`, and touches no other.
+
+    python bench/log_bench.py --national --work DIR
+
+instead takes the national-scale database `bench/history_bench.py` leaves on the server
+(`muster_arm_history`: 1,000,000 items, ~10,250,000 journal entries), migrates it, integrates
+its whole journal (timed), then times proofs at that size and `muster log prove` bundles for
+random items (time and bytes per event). Results: bench/results/log-national.json.
 """
 
 from __future__ import annotations
@@ -147,17 +154,97 @@ def proofs(size: int, samples: int) -> dict[str, Any]:
     return {"size": size, "inclusion": with_p99(inclusion), "consistency": with_p99(consistency)}
 
 
+def bundles(samples: int) -> dict[str, Any]:
+    """Time the proof bundle of random items, as `muster log prove` builds it."""
+    from muster.armory.models import Item
+    from muster.journal import log
+    from muster_verify.note import parse_verifier_key
+    from muster_verify.proof import format_bundle, verify_bundle
+
+    rng = random.Random(2026)
+    highest = Item.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    key = parse_verifier_key(log.verifier_key())
+    timings, per_event, events = [], [], []
+    for _ in range(samples):
+        item = Item.objects.select_related("model").get(pk=rng.randint(1, highest))
+        began = time.perf_counter()
+        text = format_bundle(item.model.code, item.serial, log.subject_proofs("item", str(item.pk)))
+        timings.append(time.perf_counter() - began)
+        history = verify_bundle(text, key)
+        events.append(len(history.events))
+        per_event.append(len(text.encode()) / len(history.events))
+    return {
+        "items": samples,
+        "time": percentiles(timings),
+        "events_per_item_mean": round(sum(events) / len(events), 2),
+        "bytes_per_event_max": round(max(per_event)),
+        "bytes_per_event_mean": round(sum(per_event) / len(per_event)),
+    }
+
+
+def national(work: Path, samples: int) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    server = os.environ.get("MUSTER_DATABASE_URL", "")
+    url = urlunsplit(urlsplit(server)._replace(path="/muster_arm_history"))
+    start_django(url, work)
+    from muster.journal.selectors import journal_size
+
+    print(f"==> log benchmark at national scale: {journal_size():,} journal entries", flush=True)
+    integrated = integration()
+    print(
+        f"    integrate: {integrated['entries']:,} entries in {integrated['seconds']} s", flush=True
+    )
+    path = result_path("log-national.json")
+    if integrated["entries"] == 0 and path.exists():
+        # The journal was integrated by an earlier run: keep that run's timing of it.
+        earlier = json.loads(path.read_text())["integration"]
+        if earlier.get("entries"):
+            integrated = earlier
+    proved = proofs(integrated["size"], samples)
+    print(
+        f"    proofs at {proved['size']:,}: inclusion p50 {proved['inclusion']['p50_ms']} ms "
+        f"p99 {proved['inclusion']['p99_ms']} ms; consistency p50 "
+        f"{proved['consistency']['p50_ms']} ms p99 {proved['consistency']['p99_ms']} ms",
+        flush=True,
+    )
+    bundled = bundles(min(samples, 200))
+    print(
+        f"    item bundles: p50 {bundled['time']['p50_ms']} ms p95 {bundled['time']['p95_ms']} ms; "
+        f"{bundled['events_per_item_mean']} events an item; at most "
+        f"{bundled['bytes_per_event_max']} bytes an event",
+        flush=True,
+    )
+    result = {
+        "benchmark": "log-national",
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine("postgresql", url),
+        "load_average": os.getloadavg(),
+        "integration": integrated,
+        "proofs": proved,
+        "bundles": bundled,
+    }
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"    written to {path}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=("sqlite", "postgresql"), required=True)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="postgresql")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--writers", type=int, default=int(os.environ.get("BENCH_LOG_WRITERS", 8)))
     parser.add_argument(
         "--appends", type=int, default=int(os.environ.get("BENCH_LOG_APPENDS", 2000))
     )
     parser.add_argument("--proofs", type=int, default=int(os.environ.get("BENCH_LOG_PROOFS", 500)))
+    parser.add_argument(
+        "--national", action="store_true", help="the national-scale database of history_bench"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.national:
+        national(args.work.resolve(), args.proofs)
+        return
     url = armory_database(args.engine, args.work.resolve(), "muster_log_bench")
     start_django(url, args.work.resolve())
     print(

@@ -14,11 +14,13 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from muster.core import rows
 from muster.core.bulk import insert_rows
 from muster.core.errors import DomainError
 from muster.journal.models import Checkpoint, Cosignature, JournalEntry, Subtree, TreeHead
@@ -361,12 +363,20 @@ def _subtree_rows(wanted: set[tuple[int, int]]) -> Iterator[tuple[tuple[int, int
         return
     table = Subtree._meta.db_table
     pairs = sorted(wanted)
-    condition = " OR ".join(['(level = %s AND "index" = %s)'] * len(pairs))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT level, "index", hash FROM "{table}" WHERE {condition}',
-            [value for pair in pairs for value in pair],
+    if connection.vendor == "postgresql":
+        # One statement whatever the number of subtrees: prepared once, it is never planned
+        # again (planning an OR of 36 key lookups took longer than running it).
+        sql = (
+            f'SELECT s.level, s."index", s.hash FROM unnest(%s::int[], %s::bigint[]) AS w(l, i) '
+            f'JOIN "{table}" s ON s.level = w.l AND s."index" = w.i'
         )
+        params: list[Any] = [[level for level, _ in pairs], [index for _, index in pairs]]
+    else:
+        keys = ", ".join(["(%s, %s)"] * len(pairs))
+        sql = f'SELECT level, "index", hash FROM "{table}" WHERE (level, "index") IN ({keys})'
+        params = [value for pair in pairs for value in pair]
+    with rows.cursor() as cursor:
+        cursor.execute(sql, params)
         for level, index, hash_ in cursor.fetchall():
             yield (level, index), bytes(hash_)
 
