@@ -25,27 +25,34 @@ message does not name the witness, so one key must never serve two witnesses.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from muster_verify._base64 import decode_base64, encode_base64
+from muster_verify._base64 import encode_base64
 from muster_verify.checkpoint import parse_checkpoint
 from muster_verify.errors import FormatError, VerificationError
 from muster_verify.note import (
     MAX_SIGNATURES,
     SIGNATURE_PREFIX,
+    PrivateKey,
+    PublicKey,
     Signature,
-    check_key_name,
+    check_key_id,
+    decode_key,
+    ed25519_verifies,
+    key_id,
     parse_signature_line,
+    public_key_of,
+    utf8,
 )
 
 ALGORITHM_COSIGNATURE_V1 = 0x04
 HEADER = "cosignature/v1"
+KIND = "cosignature/v1 (0x04, Ed25519)"
 MAX_TIMESTAMP = 2**63 - 1
 TIMESTAMP_SIZE = 8
 ED25519_SIGNATURE_SIZE = 64
@@ -56,10 +63,7 @@ _KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 def cosignature_key_id(name: str, public_key: bytes) -> int:
     """The key ID of a cosignature/v1 key: SHA-256(name || 0x0A || 0x04 || public key)[:4], as an
     unsigned big-endian integer. It differs from the same key's note (0x01) key ID on purpose."""
-    digest = hashlib.sha256(
-        name.encode("utf-8") + b"\n" + bytes([ALGORITHM_COSIGNATURE_V1]) + public_key
-    ).digest()
-    return int.from_bytes(digest[:4], "big")
+    return key_id(name, public_key, ALGORITHM_COSIGNATURE_V1)
 
 
 def cosignature_message(checkpoint_text: str, timestamp: int) -> bytes:
@@ -68,29 +72,14 @@ def cosignature_message(checkpoint_text: str, timestamp: int) -> bytes:
     cosignature vouches for a log's tree head and nothing else."""
     _check_timestamp(timestamp)
     parse_checkpoint(checkpoint_text)
-    return f"{HEADER}\ntime {timestamp}\n".encode() + _utf8(checkpoint_text)
+    return f"{HEADER}\ntime {timestamp}\n".encode() + utf8(checkpoint_text)
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
+class CosignatureVerifier(PublicKey):
     """A witness's public key, checking the cosignatures it makes under its name."""
 
-    name: str
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if len(self.public_key) != 32:
-            raise FormatError(f"an Ed25519 public key has 32 bytes, not {len(self.public_key)}")
-
-    @property
-    def key_id(self) -> int:
-        return cosignature_key_id(self.name, self.public_key)
-
-    def encode(self) -> str:
-        """The vkey text: `name+hexkeyid+base64(0x04 || public key)`."""
-        key = encode_base64(bytes([ALGORITHM_COSIGNATURE_V1]) + self.public_key)
-        return f"{self.name}+{self.key_id:08x}+{key}"
+    ALGORITHM: ClassVar[int] = ALGORITHM_COSIGNATURE_V1
 
     def verify(self, checkpoint_text: str, timestamp: int, signature: bytes) -> bool:
         """Whether `signature` is this witness's Ed25519 signature of the checkpoint text at
@@ -98,44 +87,23 @@ class CosignatureVerifier:
         if not 0 <= timestamp <= MAX_TIMESTAMP or len(signature) != ED25519_SIGNATURE_SIZE:
             return False
         message = cosignature_message(checkpoint_text, timestamp)
-        try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
-        except InvalidSignature:
-            return False
-        return True
+        return ed25519_verifies(self.public_key, message, signature)
 
 
 @dataclass(frozen=True)
-class CosignatureSigner:
-    """A witness's private key. Its seed is secret: it is left out of the repr."""
+class CosignatureSigner(PrivateKey):
+    """A witness's private key."""
 
-    name: str
-    seed: bytes = field(repr=False)
-
-    def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if len(self.seed) != 32:
-            raise FormatError(f"an Ed25519 private key seed has 32 bytes, not {len(self.seed)}")
+    ALGORITHM: ClassVar[int] = ALGORITHM_COSIGNATURE_V1
 
     @property
     def verifier(self) -> CosignatureVerifier:
         """The matching public key, under the same name."""
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
-        return CosignatureVerifier(self.name, public.public_bytes_raw())
-
-    @property
-    def key_id(self) -> int:
-        return self.verifier.key_id
-
-    def encode(self) -> str:
-        """The signer key text: `PRIVATE+KEY+name+hexkeyid+base64(0x04 || seed)`."""
-        key = encode_base64(bytes([ALGORITHM_COSIGNATURE_V1]) + self.seed)
-        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{key}"
+        return CosignatureVerifier(self.name, public_key_of(self.seed))
 
     def sign(self, checkpoint_text: str, timestamp: int) -> bytes:
         """The Ed25519 signature of the checkpoint text at `timestamp` (64 bytes)."""
-        message = cosignature_message(checkpoint_text, timestamp)
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+        return self._signature(cosignature_message(checkpoint_text, timestamp))
 
 
 def generate_cosignature_key(name: str) -> tuple[str, str]:
@@ -147,26 +115,24 @@ def generate_cosignature_key(name: str) -> tuple[str, str]:
 def parse_cosignature_verifier_key(text: str) -> CosignatureVerifier:
     """Read a witness vkey `name+hexkeyid+base64(0x04 || public key)`, checking its key ID. A
     log's note key (type 0x01) is refused: it verifies other statements."""
-    parts = text.split("+", 2)
-    if len(parts) != 3:
-        raise FormatError(f"a verifier key is name+keyid+key, not {text!r}")
-    name, hex_id, key = _decode_key(*parts, what="cosignature verifier key")
+    what = "cosignature verifier key"
+    name, stated, key = decode_key(
+        text, private=False, algorithm=ALGORITHM_COSIGNATURE_V1, what=what, kind=KIND
+    )
     verifier = CosignatureVerifier(name, key)
-    if verifier.key_id != hex_id:
-        raise FormatError(f"verifier key {name}+{hex_id:08x}: the key ID does not match the key")
+    check_key_id(name, stated, verifier.key_id, what)
     return verifier
 
 
 def parse_cosignature_signer_key(text: str) -> CosignatureSigner:
     """Read a witness signer key `PRIVATE+KEY+name+hexkeyid+base64(0x04 || seed)`, checking that
     its key ID matches the public key derived from the seed."""
-    parts = text.split("+", 4)
-    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-        raise FormatError("a signer key is PRIVATE+KEY+name+keyid+key")
-    name, hex_id, seed = _decode_key(*parts[2:], what="cosignature signer key")
+    what = "cosignature signer key"
+    name, stated, seed = decode_key(
+        text, private=True, algorithm=ALGORITHM_COSIGNATURE_V1, what=what, kind=KIND
+    )
     signer = CosignatureSigner(name, seed)
-    if signer.key_id != hex_id:
-        raise FormatError(f"signer key {name}+{hex_id:08x}: the key ID does not match the key")
+    check_key_id(name, stated, signer.key_id, what)
     return signer
 
 
@@ -263,28 +229,6 @@ def _split_note(note: str) -> tuple[str, list[str]]:
     return text, lines
 
 
-def _decode_key(name: str, hex_id: str, key: str, *, what: str) -> tuple[str, int, bytes]:
-    """Check the name, key ID and key fields of a witness key text; returns the key ID as a
-    number and the 32 key bytes after the type byte."""
-    check_key_name(name)
-    if not _KEY_ID.fullmatch(hex_id):
-        raise FormatError(f"{what} {name}: the key ID must be 8 hex digits, not {hex_id!r}")
-    raw = decode_base64(key, what=f"{what} {name}")
-    if not raw or raw[0] != ALGORITHM_COSIGNATURE_V1:
-        found = f"0x{raw[0]:02x}" if raw else "none"
-        raise FormatError(f"{what} {name}: key type {found} is not cosignature/v1 (0x04, Ed25519)")
-    if len(raw) != 33:
-        raise FormatError(f"{what} {name}: an Ed25519 key has 32 bytes, not {len(raw) - 1}")
-    return name, int(hex_id, 16), raw[1:]
-
-
 def _check_timestamp(timestamp: int) -> None:
     if not 0 <= timestamp <= MAX_TIMESTAMP:
         raise FormatError(f"a cosignature timestamp must be within 0..2**63-1, not {timestamp}")
-
-
-def _utf8(text: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise FormatError(f"text cannot be encoded as UTF-8 ({error.reason})") from None

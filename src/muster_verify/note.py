@@ -30,6 +30,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -45,76 +46,137 @@ MAX_SIGNATURES = 100
 _KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 
 
-def key_id(name: str, public_key: bytes) -> int:
-    """The key ID of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || public key)[:4], as an
-    unsigned big-endian integer."""
-    digest = hashlib.sha256(
-        name.encode("utf-8") + b"\n" + bytes([ALGORITHM_ED25519]) + public_key
-    ).digest()
+def key_id(name: str, public_key: bytes, algorithm: int = ALGORITHM_ED25519) -> int:
+    """The key ID of a key: SHA-256(name || 0x0A || algorithm || public key)[:4], as an
+    unsigned big-endian integer (0x01 for note keys; cosignature keys use their own type)."""
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([algorithm]) + public_key).digest()
     return int.from_bytes(digest[:4], "big")
 
 
+def check_ed25519(name: str, key: bytes, what: str) -> None:
+    """A key's name is well formed and its public key or seed has Ed25519's 32 bytes."""
+    check_key_name(name)
+    if len(key) != 32:
+        raise FormatError(f"an Ed25519 {what} has 32 bytes, not {len(key)}")
+
+
+def public_key_of(seed: bytes) -> bytes:
+    """The Ed25519 public key of a 32-byte private seed."""
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+def ed25519_verifies(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def encode_key(name: str, number: int, algorithm: int, raw: bytes, *, private: bool) -> str:
+    """Key text: `name+hexkeyid+base64(algorithm || key)`, prefixed `PRIVATE+KEY+` for a seed."""
+    text = f"{name}+{number:08x}+{encode_base64(bytes([algorithm]) + raw)}"
+    return f"PRIVATE+KEY+{text}" if private else text
+
+
+def decode_key(
+    text: str, *, private: bool, algorithm: int, what: str, kind: str = "0x01, Ed25519"
+) -> tuple[str, int, bytes]:
+    """Split and check key text of the given type; returns the name, the key ID it states and
+    the 32 key bytes (the caller checks the key ID against the key)."""
+    if private:
+        parts = text.split("+", 4)
+        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+            raise FormatError("a signer key is PRIVATE+KEY+name+keyid+key")
+        parts = parts[2:]
+    else:
+        parts = text.split("+", 2)
+        if len(parts) != 3:
+            raise FormatError(f"a verifier key is name+keyid+key, not {text!r}")
+    name, hex_id, key = parts
+    check_key_name(name)
+    if not _KEY_ID.fullmatch(hex_id):
+        raise FormatError(f"{what} {name}: the key ID must be 8 hex digits, not {hex_id!r}")
+    raw = decode_base64(key, what=f"{what} {name}")
+    if not raw or raw[0] != algorithm:
+        found = f"0x{raw[0]:02x}" if raw else "none"
+        raise FormatError(f"{what} {name}: unknown key type {found}, not {kind}")
+    if len(raw) != 33:
+        raise FormatError(f"{what} {name}: an Ed25519 key has 32 bytes, not {len(raw) - 1}")
+    return name, int(hex_id, 16), raw[1:]
+
+
+def check_key_id(name: str, stated: int, actual: int, what: str) -> None:
+    if stated != actual:
+        raise FormatError(f"{what} {name}+{stated:08x}: the key ID does not match the key")
+
+
 @dataclass(frozen=True)
-class Verifier:
-    """A public key that checks signatures made under one key name."""
+class PublicKey:
+    """An Ed25519 public key under a name, of one signature type (`ALGORITHM`)."""
 
     name: str
     public_key: bytes
+    ALGORITHM: ClassVar[int] = ALGORITHM_ED25519
 
     def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if len(self.public_key) != 32:
-            raise FormatError(f"an Ed25519 public key has 32 bytes, not {len(self.public_key)}")
+        check_ed25519(self.name, self.public_key, "public key")
 
     @property
     def key_id(self) -> int:
-        return key_id(self.name, self.public_key)
+        return key_id(self.name, self.public_key, self.ALGORITHM)
 
     def encode(self) -> str:
-        """The verifier key text: `name+hexkeyid+base64(0x01 || public key)`."""
-        key = encode_base64(bytes([ALGORITHM_ED25519]) + self.public_key)
-        return f"{self.name}+{self.key_id:08x}+{key}"
-
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        """Whether `signature` is this key's Ed25519 signature of `message`."""
-        try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
-        except InvalidSignature:
-            return False
-        return True
+        """The key text: `name+hexkeyid+base64(type || public key)`."""
+        return encode_key(self.name, self.key_id, self.ALGORITHM, self.public_key, private=False)
 
 
 @dataclass(frozen=True)
-class Signer:
-    """A private key that signs notes under one key name. Its seed is secret: keep it out of
-    logs (it is left out of the repr)."""
+class PrivateKey:
+    """An Ed25519 private key under a name, of one signature type (`ALGORITHM`). Its seed is
+    secret: keep it out of logs (it is left out of the repr)."""
 
     name: str
     seed: bytes = field(repr=False)
+    ALGORITHM: ClassVar[int] = ALGORITHM_ED25519
 
     def __post_init__(self) -> None:
-        check_key_name(self.name)
-        if len(self.seed) != 32:
-            raise FormatError(f"an Ed25519 private key seed has 32 bytes, not {len(self.seed)}")
+        check_ed25519(self.name, self.seed, "private key seed")
+
+    @property
+    def key_id(self) -> int:
+        return key_id(self.name, public_key_of(self.seed), self.ALGORITHM)
+
+    def encode(self) -> str:
+        """The key text: `PRIVATE+KEY+name+hexkeyid+base64(type || seed)`."""
+        return encode_key(self.name, self.key_id, self.ALGORITHM, self.seed, private=True)
+
+    def _signature(self, message: bytes) -> bytes:
+        """The Ed25519 signature of `message` (RFC 8032: the same bytes on every call)."""
+        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+
+
+@dataclass(frozen=True)
+class Verifier(PublicKey):
+    """A public key that checks note signatures made under one key name (type 0x01)."""
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Whether `signature` is this key's Ed25519 signature of `message`."""
+        return ed25519_verifies(self.public_key, message, signature)
+
+
+@dataclass(frozen=True)
+class Signer(PrivateKey):
+    """A private key that signs notes under one key name (type 0x01)."""
 
     @property
     def verifier(self) -> Verifier:
         """The matching public key, under the same name."""
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
-        return Verifier(self.name, public.public_bytes_raw())
-
-    @property
-    def key_id(self) -> int:
-        return self.verifier.key_id
-
-    def encode(self) -> str:
-        """The signer key text: `PRIVATE+KEY+name+hexkeyid+base64(0x01 || seed)`."""
-        key = encode_base64(bytes([ALGORITHM_ED25519]) + self.seed)
-        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{key}"
+        return Verifier(self.name, public_key_of(self.seed))
 
     def sign(self, message: bytes) -> bytes:
-        """The Ed25519 signature of `message` (RFC 8032: the same bytes on every call)."""
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+        """The Ed25519 signature of `message`."""
+        return self._signature(message)
 
 
 @dataclass(frozen=True)
@@ -144,26 +206,22 @@ def generate_key(name: str) -> tuple[str, str]:
 
 def parse_verifier_key(text: str) -> Verifier:
     """Read a verifier key `name+hexkeyid+base64(0x01 || public key)`, checking its key ID."""
-    parts = text.split("+", 2)
-    if len(parts) != 3:
-        raise FormatError(f"a verifier key is name+keyid+key, not {text!r}")
-    name, hex_id, key = _decode_key(*parts, what="verifier key")
+    name, stated, key = decode_key(
+        text, private=False, algorithm=ALGORITHM_ED25519, what="verifier key"
+    )
     verifier = Verifier(name, key)
-    if verifier.key_id != hex_id:
-        raise FormatError(f"verifier key {name}+{hex_id:08x}: the key ID does not match the key")
+    check_key_id(name, stated, verifier.key_id, "verifier key")
     return verifier
 
 
 def parse_signer_key(text: str) -> Signer:
     """Read a signer key `PRIVATE+KEY+name+hexkeyid+base64(0x01 || seed)`, checking that its key
     ID matches the public key derived from the seed."""
-    parts = text.split("+", 4)
-    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-        raise FormatError("a signer key is PRIVATE+KEY+name+keyid+key")
-    name, hex_id, seed = _decode_key(*parts[2:], what="signer key")
+    name, stated, seed = decode_key(
+        text, private=True, algorithm=ALGORITHM_ED25519, what="signer key"
+    )
     signer = Signer(name, seed)
-    if signer.key_id != hex_id:
-        raise FormatError(f"signer key {name}+{hex_id:08x}: the key ID does not match the key")
+    check_key_id(name, stated, signer.key_id, "signer key")
     return signer
 
 
@@ -174,7 +232,7 @@ def sign_note(text: str, *signers: Signer) -> str:
     if not text.endswith("\n"):
         raise FormatError("a note's text must end with a newline")
     _check_characters(text)
-    message = _utf8(text)
+    message = utf8(text)
     lines = []
     for signer in signers:
         signature = signer.key_id.to_bytes(4, "big") + signer.sign(message)
@@ -188,7 +246,7 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
     VerificationError if a known key's signature fails or no known key signed it."""
     known = _index(verifiers)
     if isinstance(message, str):
-        _utf8(message)
+        utf8(message)
     else:
         try:
             message = message.decode("utf-8")
@@ -206,7 +264,7 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
     if len(lines) > MAX_SIGNATURES:
         raise FormatError(f"a signed note may carry at most {MAX_SIGNATURES} signatures")
 
-    signed = _utf8(text)
+    signed = utf8(text)
     verified: dict[tuple[str, int], Signature] = {}
     unverified: dict[tuple[str, int, bytes], Signature] = {}
     for number, line in enumerate(lines, start=1):
@@ -227,20 +285,6 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
         found = ", ".join(f"{s.name}+{s.key_id:08x}" for s in unverified.values())
         raise VerificationError(f"the note has no signature by a known key (signed by: {found})")
     return Note(text, tuple(verified.values()), tuple(unverified.values()))
-
-
-def _decode_key(name: str, hex_id: str, key: str, *, what: str) -> tuple[str, int, bytes]:
-    """Check the name, key ID and key fields shared by both key texts; returns the key ID as a
-    number and the 32 key bytes after the algorithm byte."""
-    check_key_name(name)
-    if not _KEY_ID.fullmatch(hex_id):
-        raise FormatError(f"{what} {name}: the key ID must be 8 hex digits, not {hex_id!r}")
-    raw = decode_base64(key, what=f"{what} {name}")
-    if not raw or raw[0] != ALGORITHM_ED25519:
-        raise FormatError(f"{what} {name}: unknown key algorithm (only 0x01, Ed25519)")
-    if len(raw) != 33:
-        raise FormatError(f"{what} {name}: an Ed25519 key has 32 bytes, not {len(raw) - 1}")
-    return name, int(hex_id, 16), raw[1:]
 
 
 def parse_signature_line(line: str, number: int) -> Signature:
@@ -278,7 +322,7 @@ def check_key_name(name: str) -> None:
         raise FormatError("a key name must not be empty")
     if "+" in name or any(c.isspace() or c < " " for c in name):
         raise FormatError(f"key name {name!r} contains a space, a plus or a control character")
-    _utf8(name)
+    utf8(name)
 
 
 def _check_characters(text: str) -> None:
@@ -288,7 +332,7 @@ def _check_characters(text: str) -> None:
             raise FormatError(f"a note must not contain control character {char!r} (at {position})")
 
 
-def _utf8(text: str) -> bytes:
+def utf8(text: str) -> bytes:
     """`text` as UTF-8 bytes, refusing strings that have no UTF-8 form (lone surrogates)."""
     try:
         return text.encode("utf-8")

@@ -370,23 +370,3 @@ def test_the_command_exits_2_on_usage_errors(good, tmp_path_factory, log_key, ar
     done = run(*(a.format(**values) for a in args))
     assert done.returncode == 2
     assert reason in done.stderr
-
-
-MODULES = [
-    "muster_verify.tiles",
-    "muster_verify.canonical",
-    "muster_verify.verify",
-    "muster_verify.cli",
-]
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_the_verifier_still_loads_neither_django_nor_muster(module):
-    probe = (
-        f"import sys, {module}\n"
-        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'muster'))))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert loaded == []

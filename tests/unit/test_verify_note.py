@@ -223,7 +223,7 @@ def test_mangled_keys_are_refused():
         ),
         (
             "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-            "unknown key algorithm",
+            "unknown key type 0x65, not 0x01, Ed25519",
         ),
         (
             "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",

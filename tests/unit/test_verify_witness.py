@@ -8,8 +8,6 @@ import base64
 import hashlib
 import json
 import re
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -191,7 +189,7 @@ def test_keys_round_trip_as_type_0x04_vkeys():
     [
         (
             _log_key(WITNESS_NAME).verifier.encode(),  # a note (0x01) key
-            "key type 0x01 is not cosignature/v1",
+            "unknown key type 0x01, not cosignature/v1",
         ),
         (
             re.sub(r"\+[0-9a-f]{8}\+", "+00000000+", _witness_key().verifier.encode()),
@@ -547,15 +545,3 @@ def test_the_specification_request_reads_as_written():
 def test_a_malformed_request_is_refused(body, reason):
     with pytest.raises(FormatError, match=re.escape(reason)):
         parse_add_checkpoint_request(body)
-
-
-@pytest.mark.parametrize("module", ["muster_verify.cosignature", "muster_verify.witness"])
-def test_the_witness_loads_neither_django_nor_muster(module):
-    probe = (
-        f"import sys, {module}\n"
-        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'muster'))))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert loaded == []
