@@ -114,3 +114,15 @@ def test_cosignatures_by_an_unknown_witness_are_not_kept(db, actor, witness, set
     with pytest.raises(log.LogError, match="is not by a witness in MUSTER_LOG_WITNESS_KEYS"):
         log.record_cosignatures(size, lines)
     assert not Cosignature.objects.exists()
+
+
+def test_the_latest_witnessed_checkpoint_is_shown_with_its_cosignature(db, actor, witness):
+    first = grow(actor, 4)
+    cosign(witness, 0, first)
+    grow(actor, 4)  # a newer checkpoint nobody has cosigned yet
+
+    out = StringIO()
+    call_command("log", "checkpoint", "--witnessed", stdout=out)
+
+    assert out.getvalue().split("\n")[1] == str(first)
+    assert "audit.test/w1" in verify_cosignatures(out.getvalue(), [witness["key"]])

@@ -29,6 +29,11 @@ class Command(MusterCommand):
         checkpoint.add_argument(
             "--no-integrate", action="store_true", help="print the latest one as it is"
         )
+        checkpoint.add_argument(
+            "--witnessed",
+            action="store_true",
+            help="the latest checkpoint a witness cosigned, with its cosignatures",
+        )
         sub.add_parser("key", help="print the public key that verifies the checkpoints")
         export = sub.add_parser(
             "export", help="write the log as a C2SP tlog-tiles directory, with its checkpoint"
@@ -85,12 +90,12 @@ class Command(MusterCommand):
             self.stdout.write(f"signed checkpoint {done.checkpoint.origin} at {done.size:,}")
 
     def _checkpoint(self, options: dict[str, Any]) -> None:
-        if not options["no_integrate"]:
+        if not options["no_integrate"] and not options["witnessed"]:
             self._run_integration()
-        latest = log.latest_checkpoint()
+        latest = log.latest_witnessed() if options["witnessed"] else log.latest_checkpoint()
         if latest is None:
-            self.stderr.write("no checkpoint yet: run `muster log integrate`")
-            raise SystemExit(1)
+            what = "no witness has cosigned a checkpoint" if options["witnessed"] else "none"
+            raise CommandError(f"no checkpoint to show: {what} yet", returncode=1)
         self.stdout.write(log.witnessed_note(latest), ending="")
 
     def _key(self, options: dict[str, Any]) -> None:
