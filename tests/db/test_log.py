@@ -127,3 +127,30 @@ def test_a_key_made_for_another_origin_is_refused(db, actor, settings):
     settings.LOG_ORIGIN = "elsewhere.example/log"
     with pytest.raises(log.LogError, match=r"is for origin 'muster\.test/log'"):
         log.integrate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_integrators_at_once_take_turns(actor):
+    import threading
+
+    journal(actor, 2_000)
+    errors = []
+
+    def integrator() -> None:
+        try:
+            log.integrate(batch=100)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=integrator) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert TreeHead.objects.get().size == 2_000
+    assert bytes(TreeHead.objects.get().root) == recomputed_root()
+    assert Subtree.objects.count() == 2 * 2_000 - bin(2_000).count("1")

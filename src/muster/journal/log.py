@@ -111,11 +111,12 @@ def integrate(
             _append(head, entries)
         if progress is not None:
             progress(head.size, journal_size())
-    head = _head()
-    latest = Checkpoint.objects.filter(origin=settings.LOG_ORIGIN).order_by("-size").first()
-    if latest is not None and latest.size == head.size:
-        return Integrated(old_size, head.size, bytes(head.root), None)
-    return Integrated(old_size, head.size, bytes(head.root), _sign(head, key))
+    with transaction.atomic():  # under the head's lock: two integrators sign once
+        head = _head(lock=True)
+        latest = latest_checkpoint()
+        if latest is not None and latest.size == head.size:
+            return Integrated(old_size, head.size, bytes(head.root), None)
+        return Integrated(old_size, head.size, bytes(head.root), _sign(head, key))
 
 
 def _head(*, lock: bool = False) -> TreeHead:
@@ -168,7 +169,6 @@ def _frontier(head: TreeHead) -> merkle.Frontier:
     )
 
 
-@transaction.atomic
 def _sign(head: TreeHead, key: Signer) -> Checkpoint:
     body = CheckpointBody(origin=settings.LOG_ORIGIN, size=head.size, root_hash=bytes(head.root))
     return Checkpoint.objects.create(

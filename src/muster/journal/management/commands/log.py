@@ -3,6 +3,7 @@ log over the journal (R11)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,17 @@ class Command(MusterCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        sub.add_parser(
+        integrate = sub.add_parser(
             "integrate",
             help="add the journal's new entries to the Merkle tree and sign a checkpoint "
-            "(run it every few seconds from a timer)",
+            "(run it every few seconds from a timer, or once with --every)",
+        )
+        integrate.add_argument(
+            "--every",
+            type=float,
+            metavar="SECONDS",
+            help="keep running: integrate again every SECONDS (a process of its own, e.g. a "
+            "systemd service; stop it with Ctrl-C or SIGTERM)",
         )
         checkpoint = sub.add_parser(
             "checkpoint", help="integrate, then print the latest signed checkpoint"
@@ -78,7 +86,23 @@ class Command(MusterCommand):
         getattr(self, f"_{options['action']}")(options)
 
     def _integrate(self, options: dict[str, Any]) -> None:
+        every = options["every"]
+        if every is None:
+            self._integrate_once()
+            return
+        if every <= 0:
+            raise CommandError("--every takes a number of seconds above 0", returncode=2)
+        try:
+            while True:
+                self._integrate_once(quiet=True)
+                time.sleep(every)
+        except KeyboardInterrupt:
+            self.stderr.write("stopped")
+
+    def _integrate_once(self, *, quiet: bool = False) -> None:
         done = self._run_integration()
+        if quiet and done.size == done.old_size:
+            return
         if done.size == done.old_size:
             self.stdout.write(f"the tree already holds all {done.size:,} entries")
         else:
