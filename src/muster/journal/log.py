@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,15 +71,24 @@ def verifier_key() -> str:
 
 
 def _make_key(path: Path, origin: str) -> None:
+    """Write a new key to `path` unless one is there: written whole to a temporary file first,
+    then linked into place, which fails if another process got there first, so a reader never
+    sees half a key."""
     private, public = generate_key(origin)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return
-    with os.fdopen(fd, "w") as handle:
-        handle.write(private + "\n")
-    path.with_suffix(".pub").write_text(public + "\n")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(private + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process made it first
+            return
+        path.with_suffix(".pub").write_text(public + "\n")
+    finally:
+        Path(temporary).unlink()
 
 
 # --- integration ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from muster.core import rows
 from muster.core.actors import Actor
 from muster.core.bulk import insert_rows
 from muster.core.canonical import canonical_text, plain
+from muster.core.errors import DomainError
 from muster.journal.models import JournalEntry, JournalHead
 
 
@@ -29,6 +30,21 @@ class Change:
     subject_type: str
     subject_id: str | int
     data: Mapping[str, Any]
+
+
+# The log's export format (C2SP tlog-tiles) prefixes each entry with a 16-bit length, so an
+# entry holds at most 65,535 bytes; services split larger records over several entries.
+MAX_ENTRY_BYTES = 0xFFFF
+
+
+def _check_size(kind: str, size: int) -> None:
+    if size > MAX_ENTRY_BYTES:
+        raise DomainError.single(
+            f"journal entry {kind}",
+            "body",
+            f"is {size:,} bytes; an entry holds at most {MAX_ENTRY_BYTES:,} "
+            "(the log's export format): split the record over several entries",
+        )
 
 
 class JournalOutsideTransaction(RuntimeError):
@@ -104,6 +120,8 @@ def _append(actor: Actor, pending: list[Change]) -> tuple[list[Row], dt.datetime
         )
         for offset, change in enumerate(pending)
     ]
+    for entry in entries:
+        _check_size(entry[3], len(entry[6].encode("utf-8")))
     insert_rows(JournalEntry, _COLUMNS, entries)
     return entries, now
 
@@ -131,6 +149,8 @@ def _entry_values(actor: Actor, change: Change) -> tuple[list[Any], tuple[str, s
         entry_document(seq=0, at=plain(now), actor=label, change=change)
     )
     values = [now, label, change.kind, change.subject_type, str(change.subject_id), before, after]
+    # the longest number the entry could get: 20 digits
+    _check_size(change.kind, len(before.encode("utf-8")) + 20 + len(after.encode("utf-8")))
     return values, (before, after)
 
 

@@ -3,6 +3,7 @@ names every difference, and each one is closed by an authorised entry."""
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from muster.armory.services.custody import issue_items
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError
 from muster.journal.models import JournalEntry
+from muster.journal.services import Change
 from muster.policy.services import load_policy
 
 PASSWORD = "correct horse battery staple"  # every user's password in the armory fixture
@@ -380,3 +382,41 @@ def test_the_count_command_runs_a_count_end_to_end(stocked, counters, monkeypatc
     with pytest.raises(CommandError) as refused:
         run(monkeypatch, "counter1", "close", count_id)
     assert refused.value.returncode == 2
+
+
+def test_a_count_with_many_variances_is_journaled_in_parts_that_fit_the_log(stocked, counters):
+    from muster.armory.services.catalogue import NewItem, receive_items
+    from muster.journal.services import MAX_ENTRY_BYTES
+
+    receive_items(
+        actor=stocked["armorer"],
+        site=stocked["vault"],
+        reference="SHIP-BIG",
+        items=[NewItem("RAD-DMR", f"RADIO-{n:05d}-" + "X" * 60) for n in range(1_000)],
+    )
+    count = start_count(
+        actor=stocked["armorer"], site=stocked["vault"], counter=counters[0], category=None
+    )
+    variances = close_count(actor=as_actor(counters[0]), count=count)  # nothing counted
+
+    entries = list(
+        JournalEntry.objects.filter(
+            subject_type="count", kind__in=["count.closed", "count.lines"]
+        ).order_by("seq")
+    )
+    assert [e.kind for e in entries] == ["count.closed", "count.lines", "count.lines"]
+    assert all(len(e.body.encode()) <= MAX_ENTRY_BYTES for e in entries)
+    journaled = [line for e in entries for line in json.loads(e.body)["data"]["lines"]]
+    assert len(journaled) == len(variances) == 1_000 + 9 + 1  # radios, rifles on the rack, the lot
+    assert json.loads(entries[0].body)["data"]["parts"] == 3
+
+
+def test_an_entry_too_large_for_the_log_is_refused(db, actor):
+    from django.db import transaction
+
+    from muster.core.errors import DomainError
+    from muster.journal.services import record_change
+
+    with pytest.raises(DomainError, match="an entry holds at most 65,535"), transaction.atomic():
+        record_change(actor=actor, change=Change("test.big", "test", 1, {"x": "y" * 70_000}))
+    assert not JournalEntry.objects.filter(kind="test.big").exists()

@@ -41,7 +41,7 @@ from muster.armory.services.incidents import open_incident
 from muster.armory.services.movements import report_missing
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
-from muster.journal.services import Change, record_change
+from muster.journal.services import Change, record_change, record_changes
 from muster.policy.schema import CategoryPolicy, PolicyDocument
 
 RESOLUTIONS: dict[str, tuple[str, ...]] = {
@@ -52,6 +52,9 @@ RESOLUTIONS: dict[str, tuple[str, ...]] = {
 }
 # Beyond this many parameters SQLite refuses a query; PostgreSQL does not mind the batching.
 _CHUNK = 900
+# Variance lines per journal entry: a line is at most ~130 bytes (an 80-character serial),
+# so 400 stay well inside an entry's 64 KiB.
+LINES_PER_ENTRY = 400
 
 
 def count_label(count: InventoryCount) -> str:
@@ -458,27 +461,35 @@ def close_count(*, actor: Actor, count: InventoryCount) -> list[Variance]:
     by_kind: dict[str, int] = defaultdict(int)
     for variance in variances:
         by_kind[variance.kind] += 1
-    record_change(
+    every_line = [
+        [v.kind, v.serial or lot_codes.get(v.lot_id or 0, ""), v.expected, v.counted]
+        for v in variances
+    ]
+    # A journal entry holds at most 64 KiB: the lines go in parts of LINES_PER_ENTRY, the first
+    # with the summary, the rest as `count.lines` entries right after it.
+    parts = [
+        every_line[i : i + LINES_PER_ENTRY] for i in range(0, len(every_line), LINES_PER_ENTRY)
+    ]
+    record_changes(
         actor=actor,
-        change=Change(
-            "count.closed",
-            "count",
-            locked.pk,
-            {
-                "site": locked.site.code,
-                "category": locked.category.code if locked.category else None,
-                "variances": dict(sorted(by_kind.items())),
-                "lines": [
-                    [
-                        v.kind,
-                        v.serial or lot_codes.get(v.lot_id or 0, ""),
-                        v.expected,
-                        v.counted,
-                    ]
-                    for v in variances
-                ],
-            },
-        ),
+        changes=[
+            Change(
+                "count.closed",
+                "count",
+                locked.pk,
+                {
+                    "site": locked.site.code,
+                    "category": locked.category.code if locked.category else None,
+                    "variances": dict(sorted(by_kind.items())),
+                    "parts": max(1, len(parts)),
+                    "lines": parts[0] if parts else [],
+                },
+            ),
+            *(
+                Change("count.lines", "count", locked.pk, {"part": n, "lines": part})
+                for n, part in enumerate(parts[1:], start=2)
+            ),
+        ],
     )
     return list(variance_report(locked))
 

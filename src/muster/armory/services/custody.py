@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from muster.armory.models import Item, QuotaUsage
@@ -268,20 +267,18 @@ def _increment_quotas(
 ) -> None:
     for (region_id, category_id), count in sorted(wanted.items()):
         limit, rule_path, category = limits[(region_id, category_id)]
-        with rows.cursor() as cursor:
-            cursor.execute(_TAKE, [count, region_id, category_id, limit - count])
-            taken = cursor.rowcount
-        if taken:
-            continue
-        mine = QuotaUsage.objects.filter(region_id=region_id, category_id=category_id)
-        if not mine.exists():
-            # The region's first issue of the category; a racing first issue's insert is a no-op.
+        taken = _take(region_id, category_id, count, limit)
+        if not taken:
+            # Over the quota, or no row to count in yet: the region's first issue of the
+            # category, or a first issue by another transaction that had not committed when
+            # the UPDATE ran (an UPDATE does not see, nor wait for, a row being inserted).
+            # Insert the row (a racing insert makes this wait, then do nothing) and try again.
             QuotaUsage.objects.bulk_create(
                 [QuotaUsage(region_id=region_id, category_id=category_id)], ignore_conflicts=True
             )
-            taken = mine.filter(issued__lte=limit - count).update(issued=F("issued") + count)
+            taken = _take(region_id, category_id, count, limit)
         if not taken:
-            current = mine.get().issued
+            current = QuotaUsage.objects.get(region_id=region_id, category_id=category_id).issued
             refusals.append(
                 Reason(
                     rule=rule_path,
@@ -291,6 +288,12 @@ def _increment_quotas(
                     f"{count} more would exceed the quota",
                 )
             )
+
+
+def _take(region_id: int, category_id: int, count: int, limit: int) -> int:
+    with rows.cursor() as cursor:
+        cursor.execute(_TAKE, [count, region_id, category_id, limit - count])
+        return int(cursor.rowcount)
 
 
 def release_quota(item: Item) -> None:
