@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import Q
 
-from muster.accounts.models import RoleGrant
+from muster.accounts.models import RoleGrant, User
+from muster.core.errors import NotFound, Problem
 from muster.people.models import Unit
 
 
@@ -18,3 +21,11 @@ def roles_over(user_id: int | None, unit: Unit) -> set[str]:
             Q(unit__isnull=True) | Q(unit_id__in=ancestors), user_id=user_id
         ).values_list("role", flat=True)
     )
+
+
+def users_by_username(usernames: Sequence[str]) -> list[User]:
+    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    missing = [name for name in usernames if name not in users]
+    if missing:
+        raise NotFound([Problem(f"user {name}", "username", "no such user") for name in missing])
+    return [users[name] for name in usernames]

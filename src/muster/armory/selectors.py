@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from muster.armory.models import Item, LotBalance
-from muster.core.errors import NotFound
+from muster.armory.models import Item, Lot, LotBalance, Site
+from muster.core.errors import NotFound, Problem
 from muster.journal.models import JournalEntry
 from muster.people.models import Person
 from muster.policy.rules import evaluate
@@ -27,17 +28,62 @@ def items_by_serial(serial: str) -> QuerySet[Item]:
 
 def item_by_serial(serial: str, model_code: str | None = None) -> Item:
     """One item by serial (and model, where two models share a serial)."""
-    found = items_by_serial(serial)
+    return items_by_serials([serial], model_code)[0]
+
+
+def items_by_serials(serials: Sequence[str], model_code: str | None = None) -> list[Item]:
+    """The items with these serial numbers, in the order given, in one query; every serial that
+    is unknown, ambiguous (two models) or named twice is reported at once."""
+    problems = []
+    seen: set[str] = set()
+    for serial in serials:
+        if serial in seen:
+            problems.append(Problem(f"item {serial}", "serial", "is named twice"))
+        seen.add(serial)
+    found = Item.objects.filter(serial__in=seen).select_related(
+        "model__category", "site", "holder", "home_site"
+    )
     if model_code:
         found = found.filter(model__code=model_code)
-    items = list(found[:2])
-    if not items:
-        raise NotFound.single(f"item {serial}", "serial", "no item has this serial number")
-    if len(items) > 1:
+    by_serial: dict[str, list[Item]] = {}
+    for item in found:
+        by_serial.setdefault(item.serial, []).append(item)
+    for serial in dict.fromkeys(serials):
+        matches = by_serial.get(serial, [])
+        if not matches:
+            rule = "no item has this serial number" + (
+                f" (model {model_code})" if model_code else ""
+            )
+            problems.append(Problem(f"item {serial}", "serial", rule))
+        elif len(matches) > 1:
+            models = ", ".join(sorted(i.model.code for i in matches))
+            rule = f"several models have this serial ({models}); name the model too"
+            problems.append(Problem(f"item {serial}", "model", rule))
+    if problems:
+        raise NotFound(problems)
+    return [by_serial[serial][0] for serial in dict.fromkeys(serials)]
+
+
+def site_by_code(code: str) -> Site:
+    site = Site.objects.select_related("unit").filter(code=code).first()
+    if site is None:
+        raise NotFound.single(f"site {code}", "code", "no storage site has this code")
+    return site
+
+
+def lot_by_number(number: str, model_code: str | None = None) -> Lot:
+    """One lot by its number (and model, where two models share a lot number)."""
+    found = Lot.objects.select_related("model__category").filter(lot_number=number)
+    if model_code:
+        found = found.filter(model__code=model_code)
+    lots = list(found[:2])
+    if not lots:
+        raise NotFound.single(f"lot {number}", "lot", "no lot has this number")
+    if len(lots) > 1:
         raise NotFound.single(
-            f"item {serial}", "model", "several models have this serial; name the model too"
+            f"lot {number}", "model", "several models have this lot number; name the model"
         )
-    return items[0]
+    return lots[0]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""What the armorer's commands share: the second person's credentials, items named by serial,
-sites and lots named by code, and the exit status of a refusal by policy."""
+"""What the armorer's commands share: the second person's credentials, how items are described,
+and the exit status of a refusal by policy."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any, NoReturn
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from muster.accounts.models import User
 from muster.accounts.services import authenticate_second_person
-from muster.armory.models import Item, Lot, Site
+from muster.armory.models import Item
 from muster.core.actors import Actor
-from muster.core.errors import NotFound, Problem
 from muster.core.management.base import MusterCommand
+from muster.people.models import Person
+from muster.people.selectors import person_by_national_id
 
 # Exit statuses: 2 is bad input (MusterCommand); 3 is an answer "no" from the policy in force.
 REFUSED_BY_POLICY = 3
@@ -46,6 +46,13 @@ class ArmoryCommand(MusterCommand):
             return None
         return authenticate_second_person(username=username, interactive=sys.stdin.isatty())
 
+    def parties(self, options: dict[str, Any]) -> tuple[Actor, Actor | None, Person]:
+        """Who acts, who confirms (if anyone) and the volunteer it is about, in that order:
+        a wrong password is refused before anyone is looked up."""
+        actor = self.actor(options)
+        second = self.second(options)
+        return actor, second, person_by_national_id(options["person"])
+
     def refuse_by_policy(self, policy: str | None, what: str, reasons: Sequence[str]) -> NoReturn:
         """Print a refusal by policy with every reason (`rule: message`) and exit with status 3."""
         by = f"policy {policy}" if policy else "the policy in force"
@@ -56,69 +63,6 @@ class ArmoryCommand(MusterCommand):
             "refused by policy; the refusal was journaled, nothing else changed",
             returncode=REFUSED_BY_POLICY,
         )
-
-
-def items_by_serials(serials: Sequence[str], model_code: str | None = None) -> list[Item]:
-    """The items with these serial numbers, in the order given, in one query; every serial that
-    is unknown, ambiguous (two models) or named twice is reported at once."""
-    problems = []
-    seen: set[str] = set()
-    for serial in serials:
-        if serial in seen:
-            problems.append(Problem(f"item {serial}", "serial", "is named twice"))
-        seen.add(serial)
-    found = Item.objects.filter(serial__in=seen).select_related(
-        "model__category", "site", "holder", "home_site"
-    )
-    if model_code:
-        found = found.filter(model__code=model_code)
-    by_serial: dict[str, list[Item]] = {}
-    for item in found:
-        by_serial.setdefault(item.serial, []).append(item)
-    for serial in dict.fromkeys(serials):
-        matches = by_serial.get(serial, [])
-        if not matches:
-            rule = "no item has this serial number" + (
-                f" (model {model_code})" if model_code else ""
-            )
-            problems.append(Problem(f"item {serial}", "serial", rule))
-        elif len(matches) > 1:
-            models = ", ".join(sorted(i.model.code for i in matches))
-            rule = f"several models have this serial ({models}); name the model with --model"
-            problems.append(Problem(f"item {serial}", "model", rule))
-    if problems:
-        raise NotFound(problems)
-    return [by_serial[serial][0] for serial in dict.fromkeys(serials)]
-
-
-def site_by_code(code: str) -> Site:
-    site = Site.objects.select_related("unit").filter(code=code).first()
-    if site is None:
-        raise NotFound.single(f"site {code}", "code", "no storage site has this code")
-    return site
-
-
-def lot_by_number(number: str, model_code: str | None = None) -> Lot:
-    """One lot by its number (and model, where two models share a lot number)."""
-    found = Lot.objects.select_related("model__category").filter(lot_number=number)
-    if model_code:
-        found = found.filter(model__code=model_code)
-    lots = list(found[:2])
-    if not lots:
-        raise NotFound.single(f"lot {number}", "lot", "no lot has this number")
-    if len(lots) > 1:
-        raise NotFound.single(
-            f"lot {number}", "model", "several models have this lot number; name the model"
-        )
-    return lots[0]
-
-
-def users_by_username(usernames: Sequence[str]) -> list[User]:
-    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
-    missing = [name for name in usernames if name not in users]
-    if missing:
-        raise NotFound([Problem(f"user {name}", "username", "no such user") for name in missing])
-    return [users[name] for name in usernames]
 
 
 def when(moment: dt.datetime | None) -> str:

@@ -6,13 +6,13 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from muster.armory.management.base import ArmoryCommand, lot_by_number, site_by_code
+from muster.armory.management.base import ArmoryCommand
+from muster.armory.selectors import lot_by_number, site_by_code
 from muster.armory.services.ammunition import (
     expend_ammunition,
     issue_ammunition,
     return_ammunition,
 )
-from muster.people.selectors import person_by_national_id
 
 
 class Command(ArmoryCommand):
@@ -36,9 +36,7 @@ class Command(ArmoryCommand):
         expend.add_argument("--reason", required=True, help="e.g. range training 2026-05-02")
 
     def run(self, *args: Any, **options: Any) -> None:
-        actor = self.actor(options)
-        second = self.second(options)
-        person = person_by_national_id(options["person"])
+        actor, second, person = self.parties(options)
         lot = lot_by_number(options["lot"], options["model"])
         quantity = options["quantity"]
         what = f"{quantity:,} of lot {lot.lot_number} ({lot.model.code})"

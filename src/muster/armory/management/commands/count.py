@@ -10,9 +10,11 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 from rich.table import Table
 
+from muster.accounts.selectors import users_by_username
 from muster.armory.count_selectors import count_by_id, count_sheet, variance_by_id, variance_report
-from muster.armory.management.base import ArmoryCommand, site_by_code, users_by_username
+from muster.armory.management.base import ArmoryCommand
 from muster.armory.models import InventoryCount, Variance
+from muster.armory.selectors import site_by_code
 from muster.armory.services.counts import close_count, record_count, resolve_variance, start_count
 from muster.core.errors import CustodyError
 

@@ -10,9 +10,9 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from muster.armory.choices import IssueKind
-from muster.armory.management.base import ArmoryCommand, describe, items_by_serials, when
+from muster.armory.management.base import ArmoryCommand, describe, when
+from muster.armory.selectors import items_by_serials
 from muster.armory.services.custody import issue_items
-from muster.people.selectors import person_by_national_id
 
 
 class Command(ArmoryCommand):
@@ -49,9 +49,7 @@ class Command(ArmoryCommand):
         self.add_actor_arguments(parser)
 
     def run(self, *args: Any, **options: Any) -> None:
-        actor = self.actor(options)
-        second = self.second(options)
-        person = person_by_national_id(options["person"])
+        actor, second, person = self.parties(options)
         items = items_by_serials(options["serials"], options["model"])
         outcome = issue_items(
             actor=actor,

@@ -9,8 +9,9 @@ from rich.table import Table
 
 from muster.armory.choices import Place
 from muster.armory.importing import ItemsImport
-from muster.armory.management.base import ArmoryCommand, site_by_code, when
+from muster.armory.management.base import ArmoryCommand, when
 from muster.armory.models import Item
+from muster.armory.selectors import site_by_code
 from muster.armory.services.ammunition import receive_lot
 from muster.core.errors import CustodyError
 from muster.core.management.importing import (

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from muster.armory.management.base import ArmoryCommand, describe, items_by_serials, site_by_code
+from muster.armory.management.base import ArmoryCommand, describe
+from muster.armory.selectors import items_by_serials, site_by_code
 from muster.armory.services.movements import recover_item
 
 

@@ -9,7 +9,7 @@ from django.core.management.base import CommandParser
 from django.db.models import Count, Q
 from rich.table import Table
 
-from muster.armory.management.base import users_by_username
+from muster.accounts.selectors import users_by_username
 from muster.armory.models import Site
 from muster.armory.services.catalogue import create_site
 from muster.core.management.base import MusterCommand

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from muster.armory.management.base import ArmoryCommand, items_by_serials, site_by_code
+from muster.armory.management.base import ArmoryCommand
 from muster.armory.models import Transfer
+from muster.armory.selectors import items_by_serials, site_by_code
 from muster.armory.services.movements import dispatch_transfer, receive_transfer
 from muster.core.errors import NotFound
 
