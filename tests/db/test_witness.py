@@ -126,3 +126,14 @@ def test_the_latest_witnessed_checkpoint_is_shown_with_its_cosignature(db, actor
 
     assert out.getvalue().split("\n")[1] == str(first)
     assert "audit.test/w1" in verify_cosignatures(out.getvalue(), [witness["key"]])
+
+
+def test_a_file_that_is_not_there_is_named_and_nothing_is_kept(db, actor, witness):
+    size = grow(actor, 2)
+    missing = witness["tmp"] / "no-such-response"
+    with pytest.raises(
+        CommandError, match=r"no-such-response: No such file or directory"
+    ) as refused:
+        call_command("log", "cosignatures", str(missing), "--size", str(size), stdout=StringIO())
+    assert refused.value.returncode == 2
+    assert not Cosignature.objects.exists()

@@ -38,6 +38,11 @@ class MusterCommand(BaseCommand):
             for problem in error.problems:
                 self.stderr.write(f"  - {problem}")
             raise CommandError("nothing was written", returncode=2) from None
+        except OSError as error:  # a file named on the command line that cannot be read or written
+            where = error.filename or "file"
+            raise CommandError(
+                f"{where}: {error.strerror or error}; nothing was written", returncode=2
+            ) from None
 
     def run(self, *args: Any, **options: Any) -> None:
         raise NotImplementedError
