@@ -119,28 +119,29 @@ def integration() -> dict[str, Any]:
     }
 
 
-def proofs(size: int, samples: int) -> dict[str, Any]:
+def proofs(size: int, samples: int, shard: Any = None) -> dict[str, Any]:
     from muster.journal import log
     from muster.journal.models import TreeHead
 
+    shard = shard or log.current_shard()
     rng = random.Random(2026)
-    root = bytes(TreeHead.objects.get().root)
+    root = bytes(TreeHead.objects.get(pk=shard.id).root)
     inclusion, consistency = [], []
     from muster_verify import merkle
 
     for _ in range(samples):
         index = rng.randrange(size)
         began = time.perf_counter()
-        path = log.inclusion_proof(index, size)
+        path = log.inclusion_proof(index, size, shard)
         inclusion.append(time.perf_counter() - began)
         old = rng.randrange(1, size)
         began = time.perf_counter()
-        log.consistency_proof(old, size)
+        log.consistency_proof(old, size, shard)
         consistency.append(time.perf_counter() - began)
     # one proof checked end to end, so the timings are of proofs that verify
     from muster.journal.models import JournalEntry
 
-    body = JournalEntry.objects.get(seq=index).body.encode()
+    body = JournalEntry.objects.get(seq=shard.start + index).body.encode()
     merkle.verify_inclusion(merkle.leaf_hash(body), index, size, path, root)
 
     def with_p99(values: list[float]) -> dict[str, float]:
@@ -157,29 +158,54 @@ def proofs(size: int, samples: int) -> dict[str, Any]:
 def bundles(samples: int) -> dict[str, Any]:
     """Time the proof bundle of random items, as `muster log prove` builds it."""
     from muster.armory.models import Item
+    from muster.armory.proofs import item_bundle
     from muster.journal import log
     from muster_verify.note import parse_verifier_key
-    from muster_verify.proof import format_bundle, verify_bundle
+    from muster_verify.proof import verify_bundle
 
     rng = random.Random(2026)
     highest = Item.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    key = parse_verifier_key(log.verifier_key())
-    timings, per_event, events = [], [], []
+    from muster.journal.models import LogShard
+
+    keys = [parse_verifier_key(log.verifier_key(shard)) for shard in LogShard.objects.all()]
+    timings, per_event, events, attested = [], [], [], 0
     for _ in range(samples):
         item = Item.objects.select_related("model").get(pk=rng.randint(1, highest))
         began = time.perf_counter()
-        text = format_bundle(item.model.code, item.serial, log.subject_proofs("item", str(item.pk)))
+        text = item_bundle(item).text
         timings.append(time.perf_counter() - began)
-        history = verify_bundle(text, key)
+        history = verify_bundle(text, keys)
+        attested += history.attestation is not None
         events.append(len(history.events))
         per_event.append(len(text.encode()) / len(history.events))
     return {
         "items": samples,
         "time": percentiles(timings),
         "events_per_item_mean": round(sum(events) / len(events), 2),
+        "attested": attested,
         "bytes_per_event_max": round(max(per_event)),
         "bytes_per_event_mean": round(sum(per_event) / len(per_event)),
     }
+
+
+def rotation() -> dict[str, Any]:
+    """Rotate the national log once (a later run finds it rotated and keeps that timing): the
+    final checkpoint, `log.rotated` and `log.heads` for every item, as `muster log rotate`."""
+    from muster.armory.selectors import item_heads
+    from muster.core.actors import Actor
+    from muster.journal import log
+    from muster.journal.models import JournalEntry, LogShard
+
+    path = result_path("log-national.json")
+    if LogShard.objects.count() > 1:
+        earlier = json.loads(path.read_text()).get("rotation") if path.exists() else None
+        return earlier or {"note": "rotated before this benchmark kept timings"}
+    began = time.perf_counter()
+    new = log.rotate("muster.bench/log/rotated", actor=Actor.system("bench"), heads=item_heads)
+    elapsed = time.perf_counter() - began
+    parts = JournalEntry.objects.filter(kind="log.heads").count()
+    print(f"    rotate: {elapsed:.1f} s, {parts:,} log.heads entries", flush=True)
+    return {"seconds": round(elapsed, 3), "start": new.start, "heads_entries": parts}
 
 
 def national(work: Path, samples: int) -> None:
@@ -201,7 +227,12 @@ def national(work: Path, samples: int) -> None:
         earlier = json.loads(path.read_text())["integration"]
         if earlier.get("entries"):
             integrated = earlier
-    proved = proofs(integrated["size"], samples)
+    rotated = rotation()
+    from muster.journal import log
+    from muster.journal.models import LogShard
+
+    first = LogShard.objects.get(id=1)
+    proved = proofs(log.latest_checkpoint(first).size, samples, first)
     print(
         f"    proofs at {proved['size']:,}: inclusion p50 {proved['inclusion']['p50_ms']} ms "
         f"p99 {proved['inclusion']['p99_ms']} ms; consistency p50 "
@@ -221,6 +252,7 @@ def national(work: Path, samples: int) -> None:
         "machine": machine("postgresql", url),
         "load_average": os.getloadavg(),
         "integration": integrated,
+        "rotation": rotated,
         "proofs": proved,
         "bundles": bundled,
     }

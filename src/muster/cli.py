@@ -31,7 +31,7 @@ MUSTER_COMMANDS = {
     "history": "the full custody history of one item, oldest first",
     "holdings": "what a volunteer holds now (hand receipt)",
     "count": "blind inventory counts: start, record, close, show; resolve variances",
-    "log": "the transparency log: integrate, checkpoint, key, prove SERIAL, witness requests",
+    "log": "the transparency log: integrate, checkpoint, key, prove, export, verify, rotate, witness",
     "witness": "a witness: cosign a log's checkpoints only when they extend the last one seen",
     "serve": "run the web application with gunicorn",
     "unit": "create units and show the unit tree",

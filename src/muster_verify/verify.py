@@ -8,13 +8,21 @@ signed note) and the tiles of https://c2sp.org/tlog-tiles (see `muster_verify.ti
    equals the one recomputed from the entries, and the root over all entries is the
    checkpoint's root;
 3. unless `merkle_only`: each entry is RFC 8785 canonical JSON (`muster_verify.canonical`), an
-   object whose `seq` is its index and whose `subject` has a string `type` and `id`;
+   object whose `seq` is the log's offset plus its index and whose `subject` has a string
+   `type` and `id`. The offset is 0, unless the log was begun by rotating an older one: then
+   its first entry is `log.rotated`, whose seq is the offset and whose `data.previous` holds
+   the older log's final checkpoint (its signature is checked when `previous_key` is given);
 4. unless `merkle_only`: the custody chain of every item. An entry about an item
    (`subject.type == "item"`) whose `data` has `prev` names the seq of the previous such entry
    about that item, or null if it is the first. Entries about an item without `prev` (Muster
    journals refused requests that way, such as `custody.emergency_reconcile_refused`) record
    no custody move and are not links of the chain;
-5. with `since`, an older checkpoint the auditor kept: its tree is a prefix of this one, so the
+5. unless `merkle_only`: every chain-head entry (kind ending `.heads`: `count.heads` when a
+   count closes, `log.heads` after `log.rotated`) lists `[item, seq]` pairs, each the last
+   entry of that item's chain at that point, and each is checked against the chains followed.
+   In a rotated log, `log.heads` gives the chains' heads in the older log (entries before the
+   offset), and a chain that continues from the older log must start at the head given there;
+6. with `since`, an older checkpoint the auditor kept: its tree is a prefix of this one, so the
    log has neither forked nor been rolled back since.
 """
 
@@ -56,6 +64,14 @@ class Report:
     merkle_only: bool = False
     since_size: int | None = None
     """The size of the older checkpoint shown to be a prefix of this one, if one was given."""
+    offset: int = 0
+    """The seq of the log's first entry (not 0 for a log begun by rotation)."""
+    previous: Checkpoint | None = None
+    """The older log's final checkpoint that a rotated log's first entry names."""
+    previous_signed: bool = False
+    """Whether that checkpoint's signature was checked (a `previous_key` was given)."""
+    heads_checked: int = 0
+    """Chain heads (`*.heads` pairs) checked against the chains."""
 
     @property
     def root_base64(self) -> str:
@@ -68,17 +84,17 @@ def verify_export(
     *,
     since: str | None = None,
     merkle_only: bool = False,
+    previous_key_text: str | None = None,
 ) -> Report:
     """Verify the export in `directory` against the log's public key `verifier_key_text`
-    (`name+keyid+key`), optionally against the text of an older signed checkpoint `since`.
-    Returns a Report; raises VerificationError naming the first entry, tile or checkpoint that
-    fails and why."""
+    (`name+keyid+key`), optionally against the text of an older signed checkpoint `since`,
+    and, for a log begun by rotation, the older log's key `previous_key_text`. Returns a
+    Report; raises VerificationError naming the first entry, tile or checkpoint that fails
+    and why."""
     started = time.perf_counter()
     directory = Path(directory)
-    try:
-        verifier = parse_verifier_key(verifier_key_text.strip())
-    except FormatError as error:
-        raise VerificationError(f"key: {error}") from None
+    verifier = _key(verifier_key_text, "key")
+    previous_key = None if previous_key_text is None else _key(previous_key_text, "previous key")
     try:
         checkpoint_note = (directory / CHECKPOINT_PATH).read_bytes()
     except FileNotFoundError:
@@ -96,7 +112,7 @@ def verify_export(
         if old.size == 0 and old.root_hash != EMPTY_ROOT:
             raise VerificationError("since: the older checkpoint of 0 entries has a wrong root")
 
-    checker = None if merkle_only else EntryChecker()
+    checker = None if merkle_only else EntryChecker(previous_key)
     reader = TileReader(directory, checkpoint.size)
     hasher = TileHasher()
     sha256 = hashlib.sha256
@@ -127,7 +143,18 @@ def verify_export(
         seconds=time.perf_counter() - started,
         merkle_only=merkle_only,
         since_size=None if old is None else old.size,
+        offset=0 if checker is None else checker.offset,
+        previous=None if checker is None else checker.previous,
+        previous_signed=checker is not None and checker.previous_signed,
+        heads_checked=0 if checker is None else checker.heads_checked,
     )
+
+
+def _key(text: str, what: str) -> Verifier:
+    try:
+        return parse_verifier_key(text.strip())
+    except FormatError as error:
+        raise VerificationError(f"{what}: {error}") from None
 
 
 def open_signed_checkpoint(note: str | bytes, verifier: Verifier, *, what: str) -> Checkpoint:
@@ -175,47 +202,137 @@ def _compare_tile(reader: TileReader, level: int, index: int, computed: list[byt
 
 class EntryChecker:
     """The content checks on entries taken in index order: canonical JSON, seq equal to the
-    index, and each item's custody chain. It remembers the last link of every item's chain."""
+    offset plus the index, each item's custody chain and every chain-head entry. It remembers
+    the last link of every item's chain."""
 
-    def __init__(self) -> None:
-        self.chains: dict[str, int] = {}
+    def __init__(self, previous_key: Verifier | None = None) -> None:
+        self.chains: dict[str, int | None] = {}
+        self.offset = 0
+        self.previous: Checkpoint | None = None
+        self.previous_key = previous_key
+        self.previous_signed = False
+        self.heads_checked = 0
 
     def check(self, first: int, entries: list[bytes]) -> None:
         """Check `entries`, the entries from index `first` on."""
-        chains = self.chains
-        for seq, entry in enumerate(entries, start=first):
-            try:
-                body = parse_canonical(entry)
-            except NotCanonical as error:
-                raise VerificationError(f"entry {seq}: not canonical JSON: {error}") from None
-            if type(body) is not dict:
-                raise VerificationError(f"entry {seq}: is not a JSON object")
-            found = body.get("seq")
-            if found != seq or type(found) is not int:
-                if "seq" not in body:
-                    raise VerificationError(f"entry {seq}: has no seq")
-                raise VerificationError(f"entry {seq}: seq is {_json(found)}")
-            subject = body.get("subject")
-            if (
-                type(subject) is not dict
-                or type(subject.get("type")) is not str
-                or type(subject.get("id")) is not str
-            ):
-                raise VerificationError(
-                    f"entry {seq}: subject is not an object with a string type and id"
-                )
-            if subject["type"] != "item":
-                continue
+        for index, entry in enumerate(entries, start=first):
+            body = self._entry(index, entry)
+            kind = body.get("kind")
             data = body.get("data")
-            if type(data) is not dict:
-                raise VerificationError(f"entry {seq}: data of an item entry is not an object")
-            if "prev" not in data:
-                continue
-            item, prev = subject["id"], data["prev"]
-            last = chains.get(item)
-            if prev != last or not (prev is None or type(prev) is int):
-                raise VerificationError(f"entry {seq}: {_broken_link(item, prev, last)}")
-            chains[item] = seq
+            if kind == "log.rotated":
+                self._rotated(index, data)
+            elif type(kind) is str and kind.endswith(".heads"):
+                self._heads(index, kind, data)
+            if body["subject"]["type"] == "item":
+                self._link(index, body["seq"], body["subject"]["id"], data)
+
+    def _where(self, index: int) -> str:
+        """How errors name an entry: its index, and its seq when they differ."""
+        return f"entry {index}" + (f" (seq {self.offset + index})" if self.offset else "")
+
+    def _entry(self, index: int, entry: bytes) -> dict[str, Any]:
+        """The entry parsed: canonical JSON, an object, seq the offset plus index, a subject."""
+        try:
+            body = parse_canonical(entry)
+        except NotCanonical as error:
+            raise VerificationError(f"entry {index}: not canonical JSON: {error}") from None
+        if type(body) is not dict:
+            raise VerificationError(f"entry {index}: is not a JSON object")
+        found = body.get("seq")
+        if index == 0 and body.get("kind") == "log.rotated" and type(found) is int:
+            self.offset = found
+        if found != self.offset + index or type(found) is not int:
+            if "seq" not in body:
+                raise VerificationError(f"entry {index}: has no seq")
+            raise VerificationError(
+                f"entry {index}: seq is {_json(found)}"
+                + (f", not {self.offset + index} (offset {self.offset})" if self.offset else "")
+            )
+        subject = body.get("subject")
+        if (
+            type(subject) is not dict
+            or type(subject.get("type")) is not str
+            or type(subject.get("id")) is not str
+        ):
+            raise VerificationError(
+                f"{self._where(index)}: subject is not an object with a string type and id"
+            )
+        return body
+
+    def _rotated(self, index: int, data: Any) -> None:
+        """A log's first entry naming the older log's final checkpoint."""
+        where = self._where(index)
+        if index != 0:
+            raise VerificationError(f"{where}: log.rotated is only a log's first entry")
+        previous = data.get("previous") if type(data) is dict else None
+        if type(previous) is not dict or type(previous.get("checkpoint")) is not str:
+            raise VerificationError(f"{where}: log.rotated has no data.previous.checkpoint")
+        note = previous["checkpoint"]
+        try:
+            if self.previous_key is not None:
+                checkpoint = open_signed_checkpoint(note, self.previous_key, what="previous")
+            else:
+                checkpoint = parse_checkpoint(note.partition("\n\n")[0] + "\n")
+        except (FormatError, VerificationError) as error:
+            raise VerificationError(f"{where}: data.previous.checkpoint: {error}") from None
+        stated = (previous.get("origin"), previous.get("size"), previous.get("root"))
+        if stated != (checkpoint.origin, checkpoint.size, encode_base64(checkpoint.root_hash)):
+            raise VerificationError(
+                f"{where}: data.previous (origin, size, root) differs from its checkpoint"
+            )
+        self.previous = checkpoint
+        self.previous_signed = self.previous_key is not None
+
+    def _heads(self, index: int, kind: str, data: Any) -> None:
+        """Each `[item, last]` pair is the last link of the item's chain so far; `log.heads`
+        at the start of a rotated log gives the chains' heads in the older log."""
+        where = self._where(index)
+        heads = data.get("heads") if type(data) is dict else None
+        if type(heads) is not list:
+            raise VerificationError(f"{where}: {kind} has no data.heads list")
+        chains = self.chains
+        seeds = kind == "log.heads" and self.previous is not None
+        for pair in heads:
+            if (
+                type(pair) is not list
+                or len(pair) != 2
+                or type(pair[0]) is not str
+                or not (pair[1] is None or type(pair[1]) is int)
+            ):
+                raise VerificationError(f"{where}: {kind} pair {_json(pair)} is not [id, seq]")
+            item, last = pair
+            if seeds and item not in chains and (last is None or last < self.offset):
+                chains[item] = last
+            elif chains.get(item) != last:
+                raise VerificationError(
+                    f"{where}: {kind} says the last entry about item {_json(item)} is "
+                    f"{_json(last)}, but it is {_json(chains.get(item))}: "
+                    + (
+                        "an event was left out of the log"
+                        if last is not None and (chains.get(item) or -1) < last
+                        else "an event is missing from that entry's account"
+                    )
+                )
+            self.heads_checked += 1
+
+    def _link(self, index: int, seq: int, item: str, data: Any) -> None:
+        if type(data) is not dict:
+            raise VerificationError(f"{self._where(index)}: data of an item entry is not an object")
+        if "prev" not in data:
+            return
+        prev = data["prev"]
+        last = self.chains.get(item)
+        if prev != last or not (prev is None or type(prev) is int):
+            raise VerificationError(f"{self._where(index)}: {self._broken_link(item, prev, last)}")
+        self.chains[item] = seq
+
+    def _broken_link(self, item: str, prev: Any, last: int | None) -> str:
+        if type(prev) is int and prev < self.offset and last is None and item not in self.chains:
+            return (
+                f"data.prev is {prev}, in the older log, but no log.heads entry at the start "
+                f"of this log gives item {_json(item)}'s head there"
+            )
+        return _broken_link(item, prev, last)
 
 
 def _broken_link(item: str, prev: Any, last: int | None) -> str:

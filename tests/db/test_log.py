@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from muster.core.append_only import create_sql, drop_sql
 from muster.journal import log
-from muster.journal.models import Checkpoint, JournalEntry, Subtree, TreeHead
+from muster.journal.models import Checkpoint, JournalEntry, LogSubtree, TreeHead
 from muster.journal.services import Change, record_changes
 from muster_verify import merkle
 from muster_verify.checkpoint import open_checkpoint
@@ -46,7 +46,7 @@ def test_the_integrated_tree_is_the_tree_of_the_entries(db, actor):
     assert (done.old_size, done.size) == (0, 300)
     assert done.root == recomputed_root() == bytes(TreeHead.objects.get().root)
     # every complete subtree is stored once: 300 leaves, 150 pairs, 75, 37, 18, 9, 4, 2, 1
-    assert Subtree.objects.count() == 300 + 150 + 75 + 37 + 18 + 9 + 4 + 2 + 1
+    assert LogSubtree.objects.count() == 300 + 150 + 75 + 37 + 18 + 9 + 4 + 2 + 1
 
 
 def test_integrating_again_extends_the_tree_and_signs_only_when_it_grew(db, actor):
@@ -102,11 +102,13 @@ def test_a_gap_in_the_journal_stops_integration_and_names_the_entry(db, actor):
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE journal_subtree SET hash = hash",
-        "DELETE FROM journal_subtree",
+        "UPDATE journal_logsubtree SET hash = hash",
+        "DELETE FROM journal_logsubtree",
         "UPDATE journal_checkpoint SET note = 'forged'",
         "DELETE FROM journal_checkpoint",
         "DELETE FROM journal_treehead",
+        "DELETE FROM journal_logshard",
+        "UPDATE journal_logshard SET start = 5",
     ],
 )
 def test_the_database_refuses_to_change_the_tree(db, actor, statement):
@@ -118,14 +120,14 @@ def test_the_database_refuses_to_change_the_tree(db, actor, statement):
         connection.cursor() as cursor,
     ):
         cursor.execute(statement)
-    assert Subtree.objects.count() == 3 + 1 and Checkpoint.objects.count() == 1
+    assert LogSubtree.objects.count() == 3 + 1 and Checkpoint.objects.count() == 1
 
 
 def test_a_key_made_for_another_origin_is_refused(db, actor, settings):
     journal(actor, 2)
     log.integrate()
     settings.LOG_ORIGIN = "elsewhere.example/log"
-    with pytest.raises(log.LogError, match=r"is for origin 'muster\.test/log'"):
+    with pytest.raises(log.LogError, match=r"first origin is 'muster\.test/log'"):
         log.integrate()
 
 
@@ -153,4 +155,4 @@ def test_two_integrators_at_once_take_turns(actor):
     assert errors == []
     assert TreeHead.objects.get().size == 2_000
     assert bytes(TreeHead.objects.get().root) == recomputed_root()
-    assert Subtree.objects.count() == 2 * 2_000 - bin(2_000).count("1")
+    assert LogSubtree.objects.count() == 2 * 2_000 - bin(2_000).count("1")

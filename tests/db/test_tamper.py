@@ -14,11 +14,11 @@ from django.db import connection, transaction
 
 from muster.core.append_only import create_sql, drop_sql
 from muster.journal import log
-from muster.journal.models import Checkpoint, JournalEntry, Subtree, TreeHead
+from muster.journal.models import Checkpoint, JournalEntry, LogSubtree, TreeHead
 from muster.journal.services import Change, record_changes
 from muster_verify.canonical import canonical_bytes
 
-TABLES = [JournalEntry, Subtree, Checkpoint, TreeHead]
+TABLES = [JournalEntry, LogSubtree, Checkpoint, TreeHead]
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def rewrite_history() -> None:
     edited["data"]["n"] = 700
     behind_the_back(
         ("UPDATE journal_journalentry SET body = %s WHERE seq = 7", [canonical_bytes(edited).decode()]),
-        ("DELETE FROM journal_subtree", []),
+        ("DELETE FROM journal_logsubtree", []),
         ("DELETE FROM journal_checkpoint", []),
         ("DELETE FROM journal_treehead", []),
     )  # fmt: skip

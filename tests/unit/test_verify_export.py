@@ -14,6 +14,8 @@ import pytest
 import rfc8785
 from test_verify_tiles import journal_entries
 
+from muster_verify import merkle
+from muster_verify._base64 import encode_base64
 from muster_verify.checkpoint import Checkpoint, sign_checkpoint
 from muster_verify.errors import VerificationError
 from muster_verify.merkle import EMPTY_ROOT
@@ -352,7 +354,7 @@ def test_the_command_exits_1_with_the_first_failure_on_stderr(good, log_key):
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["{missing}", "--key", "{key}"], "no such directory"),
+        (["{missing}", "--key", "{key}"], "no such file or directory"),
         (["{good}", "--key", "{missing}"], "no such file"),
         (["{good}", "--key", "{key}", "--since", "{missing}"], "no such file"),
         (["{good}", "--key", "not+a+key"], "not a verifier key"),
@@ -370,3 +372,111 @@ def test_the_command_exits_2_on_usage_errors(good, tmp_path_factory, log_key, ar
     done = run(*(a.format(**values) for a in args))
     assert done.returncode == 2
     assert reason in done.stderr
+
+
+# --- chain heads and rotated logs ------------------------------------------------------------
+
+
+def entry(seq: int, kind: str, subject: dict[str, str], data: dict) -> bytes:
+    return rfc8785.dumps(
+        {"actor": "armorer0", "at": "2026-01-01T00:00:00Z", "data": data, "kind": kind,
+         "seq": seq, "subject": subject}
+    )  # fmt: skip
+
+
+def heads_of(entries) -> dict[str, int]:
+    last: dict[str, int] = {}
+    for raw in entries:
+        body = json.loads(raw)
+        if body["subject"]["type"] == "item" and "prev" in body["data"]:
+            last[body["subject"]["id"]] = body["seq"]
+    return last
+
+
+def test_a_count_heads_entry_that_matches_the_chains_verifies(tmp_path, log_key):
+    entries = list(journal_entries(30))
+    heads = sorted(heads_of(entries).items())
+    entries.append(entry(30, "count.heads", {"type": "count", "id": "1"}, {"heads": heads}))
+    export(tmp_path, entries, log_key)
+    assert verify_export(tmp_path, log_key.verifier.encode()).heads_checked == 7
+
+
+def test_a_count_heads_entry_that_misstates_a_head_is_refused(tmp_path, log_key):
+    """A count that claims an earlier last event than the log holds hides the later one."""
+    entries = list(journal_entries(30))
+    heads = heads_of(entries)
+    assert heads["3"] == 22
+    heads["3"] = 15
+    entries.append(entry(30, "count.heads", {"type": "count", "id": "1"}, {"heads": sorted(heads.items())}))  # fmt: skip
+    export(tmp_path, entries, log_key)
+    assert refusal(tmp_path, log_key) == (
+        'entry 30: count.heads says the last entry about item "3" is 15, but it is 22: '
+        "an event is missing from that entry's account"
+    )
+
+
+OLDER = "muster.example/log/2025"
+
+
+def rotated(older_key: Signer, *, heads: bool = True, start: int = 100) -> list[bytes]:
+    """A log begun by rotating an older one of `start` entries: log.rotated, log.heads (unless
+    not `heads`), then custody events continuing the older log's chains."""
+    older = journal_entries(start)
+    root = merkle.root([merkle.leaf_hash(e) for e in older])
+    note = sign_checkpoint(Checkpoint(OLDER, start, root), older_key)
+    previous = {"origin": OLDER, "size": start, "root": encode_base64(root), "checkpoint": note}
+    entries = [entry(start, "log.rotated", {"type": "log", "id": ORIGIN}, {"previous": previous})]
+    last = heads_of(older)
+    if heads:
+        pairs = sorted(last.items())
+        entries.append(entry(start + 1, "log.heads", {"type": "log", "id": ORIGIN}, {"heads": pairs}))  # fmt: skip
+    for item in sorted(last):
+        seq = start + len(entries)
+        entries.append(
+            entry(seq, "custody.issued", {"type": "item", "id": item},
+                  {"model": "C7", "serial": f"CA{item}", "prev": last[item]})
+        )  # fmt: skip
+    return entries
+
+
+@pytest.fixture(scope="module")
+def older_key() -> Signer:
+    return parse_signer_key(generate_key(OLDER)[0])
+
+
+def test_a_log_begun_by_rotation_verifies_with_its_offset(tmp_path, log_key, older_key):
+    export(tmp_path, rotated(older_key), log_key)
+    report = verify_export(
+        tmp_path, log_key.verifier.encode(), previous_key_text=older_key.verifier.encode()
+    )
+    assert (report.offset, report.previous.origin, report.previous.size) == (100, OLDER, 100)
+    assert report.previous_signed and report.heads_checked == 7 and report.items_checked == 7
+    unsigned = verify_export(tmp_path, log_key.verifier.encode())
+    assert unsigned.offset == 100 and not unsigned.previous_signed
+
+
+def test_a_rotated_log_naming_a_checkpoint_the_older_key_did_not_sign_is_refused(
+    tmp_path, log_key, older_key
+):
+    impostor = parse_signer_key(generate_key(OLDER)[0])
+    export(tmp_path, rotated(impostor), log_key)
+    assert "entry 0 (seq 100): data.previous.checkpoint: previous: no valid signature" in refusal(
+        tmp_path, log_key, previous_key_text=older_key.verifier.encode()
+    )
+
+
+def test_a_chain_continuing_from_the_older_log_needs_its_head(tmp_path, log_key, older_key):
+    export(tmp_path, rotated(older_key, heads=False), log_key)
+    assert refusal(tmp_path, log_key) == (
+        "entry 1 (seq 101): data.prev is 98, in the older log, but no log.heads entry at the "
+        'start of this log gives item "0"\'s head there'
+    )
+
+
+def test_log_rotated_anywhere_but_first_is_refused(tmp_path, log_key, older_key):
+    entries = list(journal_entries(3))
+    first = json.loads(rotated(older_key)[0])
+    first["seq"] = 3
+    entries.append(rfc8785.dumps(first))
+    export(tmp_path, entries, log_key)
+    assert refusal(tmp_path, log_key) == "entry 3: log.rotated is only a log's first entry"

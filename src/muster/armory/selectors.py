@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,14 @@ def items_by_serial(serial: str) -> QuerySet[Item]:
 def item_by_serial(serial: str, model_code: str | None = None) -> Item:
     """One item by serial (and model, where two models share a serial)."""
     return items_by_serials([serial], model_code)[0]
+
+
+def item_heads(items: QuerySet[Item] | None = None) -> Iterator[tuple[str, int | None]]:
+    """(item id, seq of its last custody entry) of `items` (by default every item), for the
+    journal's `*.heads` entries."""
+    items = Item.objects.all() if items is None else items
+    for pk, last in items.order_by().values_list("pk", "last_seq").iterator(chunk_size=10_000):
+        yield str(pk), last
 
 
 def items_by_serials(serials: Sequence[str], model_code: str | None = None) -> list[Item]:

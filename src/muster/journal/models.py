@@ -47,10 +47,39 @@ class JournalHead(models.Model):
         return f"journal head at {self.size}"
 
 
+class LogShard(models.Model):
+    """One log origin over a stretch of the journal: its tree holds the entries from `start`
+    on, entry `start + i` at index i, until the next shard starts. The first shard starts at 0;
+    each later one is begun by `muster log rotate` (e.g. yearly), and its first entry
+    (`log.rotated`) commits to the previous shard's final checkpoint."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, help_text="1, 2, … in order")
+    origin = models.CharField(max_length=200, unique=True)
+    start = models.BigIntegerField(unique=True, help_text="The journal seq of its index 0")
+    started_at = models.DateTimeField()
+    previous_final = models.ForeignKey(
+        "Checkpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The previous shard's final checkpoint, which this one's first entry names",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(start__gte=0), name="log_shard_start_gte_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"log {self.origin} from entry {self.start}"
+
+
 class TreeHead(models.Model):
-    """The Merkle tree over the journal's first `size` entries (RFC 9162): its root and its
-    frontier (the roots of the complete subtrees covering [0, size), largest first, joined).
-    One row; the integrator locks it, so one integration runs at a time."""
+    """The Merkle tree of one shard (id = the shard's id) over its first `size` entries (RFC
+    9162): its root and its frontier (the roots of the complete subtrees covering [0, size),
+    largest first, joined). The integrator locks it, so one integration runs at a time."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     size = models.BigIntegerField(default=0)
@@ -60,7 +89,6 @@ class TreeHead(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(id=1), name="tree_head_single_row"),
             models.CheckConstraint(condition=models.Q(size__gte=0), name="tree_head_size_gte_0"),
         ]
 
@@ -68,18 +96,19 @@ class TreeHead(models.Model):
         return f"tree of {self.size} entries"
 
 
-class Subtree(models.Model):
-    """The hash of a complete subtree: 2**level entries from entry index * 2**level (level 0 is
-    each entry's leaf hash). Written once, when integration completes it; proofs read O(log n)
-    of them."""
+class LogSubtree(models.Model):
+    """The hash of a complete subtree of a shard's tree: 2**level entries from index
+    index * 2**level (level 0 is each entry's leaf hash). Written once, when integration
+    completes it; proofs read O(log n) of them."""
 
-    pk = models.CompositePrimaryKey("level", "index")
+    pk = models.CompositePrimaryKey("shard", "level", "index")
+    shard = models.PositiveSmallIntegerField()
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
     hash = models.BinaryField(max_length=32)
 
     def __str__(self) -> str:
-        return f"subtree {self.level}/{self.index}"
+        return f"subtree {self.level}/{self.index} of shard {self.shard}"
 
 
 class Checkpoint(models.Model):

@@ -47,6 +47,35 @@ def _check_size(kind: str, size: int) -> None:
         )
 
 
+# Chain heads per `*.heads` entry. An item's proof bundle carries the whole entry that attests
+# it, so entries stay small: 64 pairs of at most ~45 bytes keep the attestation's proof under
+# 4 KB, and the entries of a count of 100,000 items number 1,563.
+HEADS_PER_ENTRY = 64
+
+
+def head_order(item: str) -> tuple[int, str]:
+    """The order of `*.heads` pairs: ids in numeric order (shorter first, then by text)."""
+    return len(item), item
+
+
+def heads_changes(
+    kind: str, subject_type: str, subject_id: str | int, heads: Iterable[tuple[str, int | None]]
+) -> list[Change]:
+    """Entries that commit to the last entry of each chain: `heads` gives (item id, seq of its
+    last custody entry or None), and they are listed, sorted by id, over as many `kind`
+    entries (`count.heads`, `log.heads`) as the 64 KiB limit needs, each with its part number
+    and the number of parts. A verifier checks each pair against the chains it followed, so
+    the entry shows no later event of those items is left out of a history that reaches it.
+    Read `heads` under the journal head's lock (after the transaction's first append), so no
+    chain moves between the reading and the entry."""
+    pairs = sorted(((str(item), last) for item, last in heads), key=lambda p: head_order(p[0]))
+    parts = [pairs[i : i + HEADS_PER_ENTRY] for i in range(0, len(pairs), HEADS_PER_ENTRY)]
+    return [
+        Change(kind, subject_type, subject_id, {"part": n, "parts": len(parts), "heads": part})
+        for n, part in enumerate(parts, start=1)
+    ]
+
+
 class JournalOutsideTransaction(RuntimeError):
     """Raised when a caller tries to journal a change outside the change's transaction."""
 

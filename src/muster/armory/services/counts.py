@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from muster.accounts.models import User
@@ -26,6 +26,7 @@ from muster.armory.models import (
     SiteCustodian,
     Variance,
 )
+from muster.armory.selectors import item_heads
 from muster.armory.services.ammunition import _add, _take
 from muster.armory.services.common import (
     apply_custody,
@@ -41,7 +42,7 @@ from muster.armory.services.incidents import open_incident
 from muster.armory.services.movements import report_missing
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
-from muster.journal.services import Change, record_change, record_changes
+from muster.journal.services import Change, heads_changes, record_change, record_changes
 from muster.policy.schema import CategoryPolicy, PolicyDocument
 
 RESOLUTIONS: dict[str, tuple[str, ...]] = {
@@ -491,7 +492,21 @@ def close_count(*, actor: Actor, count: InventoryCount) -> list[Variance]:
             ),
         ],
     )
+    # Read after the entries above took the journal's head: no chain moves until commit.
+    record_changes(
+        actor=actor,
+        changes=heads_changes("count.heads", "count", locked.pk, item_heads(_accountable(locked))),
+    )
     return list(variance_report(locked))
+
+
+def _accountable(count: InventoryCount) -> QuerySet[Item]:
+    """The items a count answers for: those the site is home to, and those at it, of the
+    count's category. Its `count.heads` entries commit to each one's last entry."""
+    items = Item.objects.filter(Q(home_site=count.site_id) | Q(site=count.site_id))
+    if count.category_id is not None:
+        items = items.filter(model__category_id=count.category_id)
+    return items
 
 
 def _variance_label(variance: Variance) -> str:

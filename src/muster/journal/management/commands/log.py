@@ -1,5 +1,5 @@
-"""muster log integrate|checkpoint|key|prove|witness-request|cosignatures: the transparency
-log over the journal (R11)."""
+"""muster log integrate|checkpoint|key|export|verify|prove|rotate|witness-request|cosignatures:
+the transparency log over the journal (R11)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from muster.core.actors import Actor
 from muster.core.management.base import MusterCommand
 from muster.journal import log
-from muster_verify.proof import format_bundle
 
 
 class Command(MusterCommand):
@@ -42,11 +42,20 @@ class Command(MusterCommand):
             action="store_true",
             help="the latest checkpoint a witness cosigned, with its cosignatures",
         )
-        sub.add_parser("key", help="print the public key that verifies the checkpoints")
+        checkpoint.add_argument("--origin", help="an older log's (default: the current log)")
+        key = sub.add_parser("key", help="print the public key that verifies the checkpoints")
+        key.add_argument("--origin", help="an older log's (default: the current log)")
         export = sub.add_parser(
             "export", help="write the log as a C2SP tlog-tiles directory, with its checkpoint"
         )
         export.add_argument("directory", type=Path)
+        export.add_argument("--origin", help="an older log (default: the current log)")
+        rotate = sub.add_parser(
+            "rotate",
+            help="seal the current log with a final checkpoint and begin a new origin (e.g. "
+            "yearly) whose first entry commits to it",
+        )
+        rotate.add_argument("origin", help="the new log's origin, e.g. muster.example/log/2027")
         verify = sub.add_parser(
             "verify",
             help="verify an export offline (as `muster-verify` does): every hash, entry and chain",
@@ -55,6 +64,11 @@ class Command(MusterCommand):
         verify.add_argument("--key", required=True, help="the log's public key, or a file with it")
         verify.add_argument("--since", type=Path, help="an older signed checkpoint kept earlier")
         verify.add_argument("--merkle-only", action="store_true", help="hashes only, not contents")
+        verify.add_argument(
+            "--previous-key",
+            help="for a log begun by rotation: the older log's public key, to check the final "
+            "checkpoint its first entry names",
+        )
         request = sub.add_parser(
             "witness-request",
             help="write a C2SP tlog-witness add-checkpoint request for the latest checkpoint",
@@ -116,20 +130,27 @@ class Command(MusterCommand):
     def _checkpoint(self, options: dict[str, Any]) -> None:
         if not options["no_integrate"] and not options["witnessed"]:
             self._run_integration()
-        latest = log.latest_witnessed() if options["witnessed"] else log.latest_checkpoint()
+        if options["origin"]:
+            latest = log.latest_checkpoint(log.shard_named(options["origin"]))
+        elif options["witnessed"]:
+            latest = log.latest_witnessed()
+        else:
+            latest = log.latest_checkpoint()
         if latest is None:
             what = "no witness has cosigned a checkpoint" if options["witnessed"] else "none"
             raise CommandError(f"no checkpoint to show: {what} yet", returncode=1)
         self.stdout.write(log.witnessed_note(latest), ending="")
 
     def _key(self, options: dict[str, Any]) -> None:
-        self.stdout.write(log.verifier_key())
+        self.stdout.write(log.verifier_key(log.shard_named(options["origin"])))
 
     def _export(self, options: dict[str, Any]) -> None:
         def progress(done: int, total: int) -> None:
             self.stderr.write(f"  {done:,} of {total:,} entries written")
 
-        exported = log.export(options["directory"], progress=progress)
+        exported = log.export(
+            options["directory"], progress=progress, shard=log.shard_named(options["origin"])
+        )
         self.stdout.write(
             f"exported {exported.size:,} entries to {options['directory']}: {exported.files:,} "
             f"files, {exported.bytes / 1e6:.1f} MB; verify with "
@@ -141,12 +162,15 @@ class Command(MusterCommand):
         from muster_verify.errors import VerificationError
         from muster_verify.verify import verify_export
 
-        key = options["key"]
-        key_text = Path(key).read_text().strip() if Path(key).is_file() else key
         since = options["since"].read_text("utf-8") if options["since"] else None
+        previous = options["previous_key"]
         try:
             report = verify_export(
-                options["directory"], key_text, since=since, merkle_only=options["merkle_only"]
+                options["directory"],
+                _key_text(options["key"]),
+                since=since,
+                merkle_only=options["merkle_only"],
+                previous_key_text=None if previous is None else _key_text(previous),
             )
         except VerificationError as failure:
             raise CommandError(f"FAILED: {failure}", returncode=1) from None
@@ -169,18 +193,35 @@ class Command(MusterCommand):
             )
 
     def _prove(self, options: dict[str, Any]) -> None:
+        from muster.armory.proofs import item_bundle
         from muster.armory.selectors import item_by_serial
 
         item = item_by_serial(options["serial"], options["model"])
-        proofs = log.subject_proofs("item", str(item.pk))
-        text = format_bundle(item.model.code, item.serial, proofs)
+        bundle = item_bundle(item)
         path = options["out"] or Path(f"{item.model.code}-{item.serial}.item-proof")
-        path.write_text(text, encoding="utf-8")
-        size = len(text.encode("utf-8"))
-        latest = log.latest_checkpoint()
+        path.write_text(bundle.text, encoding="utf-8")
+        complete = (
+            f"complete through entry {bundle.attestation:,}"
+            if bundle.attestation is not None
+            else "no count has attested its last event yet"
+        )
         self.stdout.write(
-            f"wrote {path}: {len(proofs)} event(s) of {item.model.code} {item.serial}, proved "
-            f"against the checkpoint of {latest.size if latest else 0:,} entries ({size:,} bytes)"
+            f"wrote {path}: {bundle.events} event(s) of {item.model.code} {item.serial}, proved "
+            f"against the checkpoint of {bundle.checkpoint_size:,} entries; {complete} "
+            f"({len(bundle.text.encode('utf-8')):,} bytes)"
+        )
+
+    def _rotate(self, options: dict[str, Any]) -> None:
+        from muster.armory.selectors import item_heads
+
+        old = log.current_shard()
+        new = log.rotate(options["origin"], actor=Actor.system("log-rotate"), heads=item_heads)
+        final = new.previous_final
+        assert final is not None
+        self.stdout.write(
+            f"sealed {old.origin} at {final.size:,} entries (its final checkpoint is the first "
+            f"entry of the new log); began {new.origin} at journal entry {new.start:,}\n"
+            f"its public key: {log.verifier_key(new)}"
         )
 
     def _run_integration(self) -> log.Integrated:
@@ -188,3 +229,9 @@ class Command(MusterCommand):
             self.stderr.write(f"  {size:,} of {total:,} entries in the tree")
 
         return log.integrate(progress=progress)
+
+
+def _key_text(value: str) -> str:
+    """A public key given as text or as a file holding it."""
+    path = Path(value)
+    return path.read_text().strip() if path.is_file() else value
