@@ -10,6 +10,14 @@ need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 python3.11 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
+# WeasyPrint (PDF documents) loads pango and harfbuzz and needs a font.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+    have_pkg "$pkg" || need_pkgs+=("$pkg")
+done
+# The tests read the PDFs back as text and pictures (pdftotext, pdftoppm).
+if [ "$purpose" = test ]; then
+    have_pkg poppler-utils || need_pkgs+=(poppler-utils)
+fi
 if [ "$purpose" = test ] && [ -z "${MUSTER_TEST_POSTGRES_URL:-}" ]; then
     # A throwaway PostgreSQL cluster needs the server binaries.
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)

@@ -30,6 +30,7 @@ MUSTER_COMMANDS = {
     "recalls": "items to bring back now: overdue, or holder no longer eligible",
     "history": "the full custody history of one item, oldest first",
     "holdings": "what a volunteer holds now (hand receipt)",
+    "receipt": "a volunteer's hand receipt as a PDF to print and sign, with the log's proofs",
     "count": "blind inventory counts: start, record, close, show; resolve variances",
     "log": "the transparency log: integrate, checkpoint, key, prove, export, verify, rotate, witness",
     "witness": "a witness: cosign a log's checkpoints only when they extend the last one seen",
