@@ -213,6 +213,15 @@ def national(work: Path, samples: int) -> None:
 
     server = os.environ.get("MUSTER_DATABASE_URL", "")
     url = urlunsplit(urlsplit(server)._replace(path="/muster_arm_history"))
+    import psycopg
+
+    try:
+        psycopg.connect(url).close()
+    except psycopg.OperationalError as error:
+        raise SystemExit(
+            f"log_bench --national: cannot open muster_arm_history ({error}); build it first "
+            "with bench/history_bench.py --work DIR against the same MUSTER_DATABASE_URL"
+        ) from None
     start_django(url, work)
     from muster.journal.selectors import journal_size
 

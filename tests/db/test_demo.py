@@ -115,6 +115,8 @@ def _armory_rows() -> int:
         + JournalEntry.objects.filter(subject_type="lot").count()
         + InventoryCount.objects.count()
         + InventoryCount.objects.filter(records__isnull=False).distinct().count()
+        + InventoryCount.objects.filter(status="closed").count()  # count.closed, with its parts:
+        + JournalEntry.objects.filter(kind__in=["count.lines", "count.heads"]).count()
         + Incident.objects.count()
         + IncidentNote.objects.count()
         + IncidentNote.objects.exclude(status_to="").count()

@@ -7,7 +7,8 @@ protective gear, and ammunition by lot. In the first region a few weeks of custo
 rifles assigned to the best-ranked eligible volunteers (the battalion's armorer acting, its
 commander confirming; the demo has accounts for the first battalion's, and the region's
 quartermaster and commander stand in for the others), radios, drones and a vehicle out on
-checkout, rounds issued and some fired; one count, one loss, one repair and one transfer are
+checkout, rounds issued and some fired; a count of a company store's radios closed (its
+entries attest each radio's last event); one count, one loss, one repair and one transfer are
 left open for someone trying the demo to take further.
 
 Everything is drawn from a seeded Random and plain counters, so the same seed builds the same
@@ -47,7 +48,7 @@ from muster.armory.services.ammunition import (
     return_ammunition,
 )
 from muster.armory.services.catalogue import NewItem, create_site, receive_items
-from muster.armory.services.counts import record_count, start_count
+from muster.armory.services.counts import close_count, record_count, start_count
 from muster.armory.services.custody import issue_items
 from muster.armory.services.incidents import add_incident_note
 from muster.armory.services.movements import dispatch_transfer, report_missing, send_to_maintenance
@@ -573,11 +574,25 @@ def _ammunition(battalion: Battalion) -> None:
             )  # fmt: skip
 
 
+def _count_store_radios(battalion: Battalion) -> None:
+    """A count done and closed before: the company store's radios, all there. Its closing
+    entries attest each radio's last event, so their proof bundles show none is left out."""
+    armorer, counter = battalion.armorer, battalion.commander_user
+    assert armorer is not None and counter is not None
+    count = start_count(actor=armorer, site=battalion.store, counter=counter, category="radio")
+    present = Item.objects.filter(
+        site=battalion.store, place="site", model__category__code="radio"
+    ).values_list("serial", flat=True)
+    record_count(actor=Actor.for_user(counter), count=count, serials=sorted(present))
+    close_count(actor=Actor.for_user(counter), count=count)
+
+
 def _loose_ends(battalion: Battalion, depot: Site, shelf: _Shelf, quartermaster: Actor) -> None:
     """What the demo leaves for its user: a radio lost on patrol (an open incident), a rifle at
     the gunsmith's, night-vision in transit from the depot, and a firearms count half done."""
     armorer, commander, counter = battalion.armorer, battalion.commander, battalion.commander_user
     assert armorer is not None and commander is not None and counter is not None
+    _count_store_radios(battalion)
     radio = (
         Item.objects.filter(
             home_site=battalion.store, place="person", model__category__code="radio"
