@@ -47,6 +47,26 @@ def _check_size(kind: str, size: int) -> None:
         )
 
 
+# What the values of one part may take of an entry, leaving room for the rest of it.
+PART_BUDGET = 48_000
+
+
+def parts_within(values: Sequence[Any], budget: int = PART_BUDGET) -> list[list[Any]]:
+    """`values` split, in order, into parts whose canonical JSON takes at most `budget` bytes
+    each, so that a record too large for one entry goes over several (at least one part, empty
+    when there are no values)."""
+    parts: list[list[Any]] = [[]]
+    used = 0
+    for value in values:
+        size = len(canonical_text(value).encode("utf-8")) + 1  # and its comma
+        if parts[-1] and used + size > budget:
+            parts.append([])
+            used = 0
+        parts[-1].append(value)
+        used += size
+    return parts
+
+
 # Chain heads per `*.heads` entry. An item's proof bundle carries the whole entry that attests
 # it, so entries stay small: 64 pairs of at most ~45 bytes keep the attestation's proof under
 # 4 KB, and the entries of a count of 100,000 items number 1,563.

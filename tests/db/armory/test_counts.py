@@ -404,11 +404,36 @@ def test_a_count_with_many_variances_is_journaled_in_parts_that_fit_the_log(stoc
             subject_type="count", kind__in=["count.closed", "count.lines"]
         ).order_by("seq")
     )
-    assert [e.kind for e in entries] == ["count.closed", "count.lines", "count.lines"]
+    assert len(entries) > 1
+    assert [e.kind for e in entries] == ["count.closed"] + ["count.lines"] * (len(entries) - 1)
     assert all(len(e.body.encode()) <= MAX_ENTRY_BYTES for e in entries)
     journaled = [line for e in entries for line in json.loads(e.body)["data"]["lines"]]
     assert len(journaled) == len(variances) == 1_000 + 9 + 1  # radios, rifles on the rack, the lot
-    assert json.loads(entries[0].body)["data"]["parts"] == 3
+    assert json.loads(entries[0].body)["data"]["parts"] == len(entries)
+
+
+def test_many_serials_recorded_at_once_are_journaled_in_parts_that_fit_the_log(stocked, counters):
+    from muster.journal.services import MAX_ENTRY_BYTES
+
+    count = start_count(
+        actor=stocked["armorer"], site=stocked["vault"], counter=counters[0], category=None
+    )
+    # 80 characters of four bytes each: the longest serials there can be
+    serials = [f"{n:05d}" + "𝔸" * 75 for n in range(1_000)]
+
+    written = record_count(
+        actor=as_actor(counters[0]), count=count, serials=serials, lots=[(LOT, 980)]
+    )
+
+    entries = list(JournalEntry.objects.filter(kind="count.recorded").order_by("seq"))
+    bodies = [json.loads(e.body)["data"] for e in entries]
+    assert written == 1_001 and len(entries) > 5
+    assert all(len(e.body.encode()) <= MAX_ENTRY_BYTES for e in entries)
+    assert [serial for body in bodies for serial in body["serials"]] == serials
+    assert [(b["part"], b["parts"]) for b in bodies] == [
+        (n, len(entries)) for n in range(1, len(entries) + 1)
+    ]
+    assert [b["lots"] for b in bodies] == [[[f"AMM-556:{LOT}", 980]]] + [[]] * (len(entries) - 1)
 
 
 def test_an_entry_too_large_for_the_log_is_refused(db, actor):

@@ -42,7 +42,13 @@ from muster.armory.services.incidents import open_incident
 from muster.armory.services.movements import report_missing
 from muster.core.actors import Actor
 from muster.core.errors import CustodyError, Problem
-from muster.journal.services import Change, heads_changes, record_change, record_changes
+from muster.journal.services import (
+    Change,
+    heads_changes,
+    parts_within,
+    record_change,
+    record_changes,
+)
 from muster.policy.schema import CategoryPolicy, PolicyDocument
 
 RESOLUTIONS: dict[str, tuple[str, ...]] = {
@@ -53,9 +59,6 @@ RESOLUTIONS: dict[str, tuple[str, ...]] = {
 }
 # Beyond this many parameters SQLite refuses a query; PostgreSQL does not mind the batching.
 _CHUNK = 900
-# Variance lines per journal entry: a line is at most ~130 bytes (an 80-character serial),
-# so 400 stay well inside an entry's 64 KiB.
-LINES_PER_ENTRY = 400
 
 
 def count_label(count: InventoryCount) -> str:
@@ -283,17 +286,26 @@ def record_count(
         for lot, quantity in counted_lots
     ]
     CountRecord.objects.bulk_create(rows, batch_size=2000)
-    record_change(
+    # Many serials go over several entries (64 KiB each): the lots and the first serials in
+    # the first, each with its part number and the number of parts.
+    parts = parts_within(cleaned)
+    lots_seen = [[f"{lot.model.code}:{lot.lot_number}", q] for lot, q in counted_lots]
+    record_changes(
         actor=actor,
-        change=Change(
-            "count.recorded",
-            "count",
-            locked.pk,
-            {
-                "serials": cleaned,
-                "lots": [[f"{lot.model.code}:{lot.lot_number}", q] for lot, q in counted_lots],
-            },
-        ),
+        changes=[
+            Change(
+                "count.recorded",
+                "count",
+                locked.pk,
+                {
+                    "serials": part,
+                    "lots": lots_seen if n == 1 else [],
+                    "part": n,
+                    "parts": len(parts),
+                },
+            )
+            for n, part in enumerate(parts, start=1)
+        ],
     )
     return len(rows)
 
@@ -466,11 +478,9 @@ def close_count(*, actor: Actor, count: InventoryCount) -> list[Variance]:
         [v.kind, v.serial or lot_codes.get(v.lot_id or 0, ""), v.expected, v.counted]
         for v in variances
     ]
-    # A journal entry holds at most 64 KiB: the lines go in parts of LINES_PER_ENTRY, the first
-    # with the summary, the rest as `count.lines` entries right after it.
-    parts = [
-        every_line[i : i + LINES_PER_ENTRY] for i in range(0, len(every_line), LINES_PER_ENTRY)
-    ]
+    # A journal entry holds at most 64 KiB: the lines go in parts, the first with the summary,
+    # the rest as `count.lines` entries right after it.
+    parts = parts_within(every_line)
     record_changes(
         actor=actor,
         changes=[
@@ -482,8 +492,8 @@ def close_count(*, actor: Actor, count: InventoryCount) -> list[Variance]:
                     "site": locked.site.code,
                     "category": locked.category.code if locked.category else None,
                     "variances": dict(sorted(by_kind.items())),
-                    "parts": max(1, len(parts)),
-                    "lines": parts[0] if parts else [],
+                    "parts": len(parts),
+                    "lines": parts[0],
                 },
             ),
             *(
