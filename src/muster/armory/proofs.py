@@ -68,24 +68,32 @@ def _attestations(item: Item) -> list[int]:
 
 
 def _listing(item_id: int, kind: str, subject_type: str, subject_id: str) -> int | None:
-    """The seq of the `kind` entry of that subject listing the item: the parts list the items
-    in id order, so a binary search reads a handful of them."""
-    seqs = list(
+    """The seq of the `kind` entry of that subject listing the item. Its parts were appended
+    together (consecutive seqs, the first saying how many) and list the items in id order, so
+    a binary search reads a handful of them by seq."""
+    first = (
         JournalEntry.objects.filter(kind=kind, subject_type=subject_type, subject_id=subject_id)
         .order_by("seq")
-        .values_list("seq", flat=True)
+        .values_list("seq", "body")
+        .first()
     )
-    key = str(item_id)
-    low, high = 0, len(seqs)
+    if first is None:
+        return None
+    start, parts = first[0], json.loads(first[1])["data"]["parts"]
+    key = head_order(str(item_id))
+    low, high = 0, parts
     while low < high:
         middle = (low + high) // 2
-        heads = json.loads(_body(seqs[middle]))["data"]["heads"]
-        if head_order(key) < head_order(heads[0][0]):
+        entry = json.loads(_body(start + middle))
+        if (entry["kind"], entry["subject"]["id"]) != (kind, subject_id):
+            raise AssertionError(f"{kind} of {subject_id}: its parts are not consecutive")
+        heads = entry["data"]["heads"]
+        if key < head_order(heads[0][0]):
             high = middle
-        elif head_order(key) > head_order(heads[-1][0]):
+        elif key > head_order(heads[-1][0]):
             low = middle + 1
         else:
-            return seqs[middle] if any(pair[0] == key for pair in heads) else None
+            return start + middle if any(pair[0] == str(item_id) for pair in heads) else None
     return None
 
 

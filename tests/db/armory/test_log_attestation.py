@@ -230,3 +230,23 @@ def test_the_commands_rotate_prove_and_verify_a_bundle(armory, rifleman, tmp_pat
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert missing_key.returncode == 1 and "no key given for it" in missing_key.stderr
+
+
+def test_the_attestation_is_found_in_whichever_part_lists_the_item(armory, rifleman):
+    from muster.armory.services.catalogue import NewItem, receive_items
+
+    receive_items(
+        actor=armory["armorer"], site=armory["vault"], reference="SHIP-R",
+        items=[NewItem("RAD-DMR", f"RAD{n:03d}") for n in range(150)],
+    )  # fmt: skip
+    count = counted(armory)
+    parts = list(
+        JournalEntry.objects.filter(kind="count.heads", subject_id=str(count.pk)).order_by("seq")
+    )
+    assert len(parts) == 3  # 160 items, 64 a part
+    for serial in ("R0001", "RAD070", "RAD149"):
+        item = Item.objects.get(serial=serial)
+        bundle = item_bundle(item)
+        listing = next(p for p in parts if f'["{item.pk}",' in p.body)
+        assert bundle.attestation == listing.seq
+        assert verify_bundle(bundle.text, key()).complete_through == listing.seq
