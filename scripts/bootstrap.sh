@@ -14,9 +14,11 @@ python3.11 -c 'import ensurepip, venv' 2>/dev/null || need_pkgs+=(python3-venv)
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
     have_pkg "$pkg" || need_pkgs+=("$pkg")
 done
-# The tests read the PDFs back as text and pictures (pdftotext, pdftoppm).
+# The tests read the PDFs back as text and pictures (pdftotext, pdftoppm), and drive Debian's
+# Chromium for the browser tests (Playwright never downloads a browser here).
 if [ "$purpose" = test ]; then
     have_pkg poppler-utils || need_pkgs+=(poppler-utils)
+    have_pkg chromium || need_pkgs+=(chromium)
 fi
 if [ "$purpose" = test ] && [ -z "${MUSTER_TEST_POSTGRES_URL:-}" ]; then
     # A throwaway PostgreSQL cluster needs the server binaries.

@@ -31,12 +31,14 @@ MUSTER_COMMANDS = {
     "history": "the full custody history of one item, oldest first",
     "holdings": "what a volunteer holds now (hand receipt)",
     "receipt": "a volunteer's hand receipt as a PDF to print and sign, with the log's proofs",
+    "document": "PDFs (item history, count sheet, variances, readiness, QR labels), CSV/XLSX tables",
     "count": "blind inventory counts: start, record, close, show; resolve variances",
     "log": "the transparency log: integrate, checkpoint, key, prove, export, verify, rotate, witness",
     "witness": "a witness: cosign a log's checkpoints only when they extend the last one seen",
     "serve": "run the web application with gunicorn",
     "unit": "create units and show the unit tree",
     "user": "create users and grant roles",
+    "token": "create, list and revoke your own API tokens (for scripts)",
 }
 DJANGO_COMMANDS = {
     "migrate": "create or upgrade the database schema",

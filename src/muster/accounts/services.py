@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import os
+from dataclasses import replace
 
-from django.contrib.auth import authenticate
 from django.db import transaction
 
 from muster.accounts.choices import Role
 from muster.accounts.models import RoleGrant, User
+from muster.accounts.throttle import check_password
+from muster.accounts.totp import has_second_factor, require_code
 from muster.core.actors import Actor
 from muster.core.errors import AuthenticationFailed, Problem, RegistryError
 from muster.journal.services import Change, record_change
@@ -35,11 +37,10 @@ def authenticate_actor(*, username: str | None, password: str | None, interactiv
         raise AuthenticationFailed.single(
             f"user {username}", "password", "a password is required (prompt, or MUSTER_PASSWORD)"
         )
-    user = authenticate(username=username, password=password)
-    if user is None or not user.is_active:
-        raise AuthenticationFailed.single(
-            f"user {username}", "password", "unknown user or wrong password"
-        )
+    user = check_password(username=username, password=password)
+    if has_second_factor(user):
+        code = getpass.getpass(f"One-time code for {username}: ") if interactive else None
+        require_code(user, code)
     return Actor.for_user(user)
 
 
@@ -54,9 +55,23 @@ def authenticate_second_person(*, username: str, interactive: bool) -> Actor:
         raise AuthenticationFailed.single(
             record, "password", "a password is required (prompt, or MUSTER_SECOND_PASSWORD)"
         )
-    user = authenticate(username=username, password=password)
-    if user is None or not user.is_active:
-        raise AuthenticationFailed.single(record, "password", "unknown user or wrong password")
+    return confirm_second_person(username=username, password=password)
+
+
+def confirm_second_person(*, username: str, password: str) -> Actor:
+    """The second person of a two-person action, proved by their own password on the same
+    screen or command: throttled like any sign-in, but without asking for their TOTP code."""
+    record = f"second person {username}"
+    if not password:
+        raise AuthenticationFailed.single(record, "password", "a password is required")
+    try:
+        user = check_password(username=username, password=password)
+    except AuthenticationFailed as error:
+        raise type(error)(
+            [replace(p, record=record) for p in error.problems], code=error.code
+        ) from None
+    # With a second factor, the password alone does not reset the failures in a row: only a
+    # complete sign-in does, or else this path would lift the throttle on guessing codes.
     return Actor.for_user(user)
 
 

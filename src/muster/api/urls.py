@@ -1,5 +1,10 @@
+"""The REST API under /api/v1/ (django-ninja): see muster.api.api."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from muster.api.api import api
 
-urlpatterns: list[URLPattern] = []
+# include("muster.api.urls") takes its namespace from app_name: ninja reverses its own
+# views (the schema, the docs) as "api-v1:…".
+app_name = api.urls_namespace
+urlpatterns = api.urls[0]

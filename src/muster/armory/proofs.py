@@ -10,14 +10,40 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from muster.armory.models import InventoryCount, Item
+from muster.core.errors import DomainError
 from muster.journal import log
-from muster.journal.models import JournalEntry
+from muster.journal.models import JournalEntry, LogShard
 from muster.journal.services import head_order
-from muster_verify.proof import format_bundle
+from muster_verify.errors import FormatError, VerificationError
+from muster_verify.note import parse_verifier_key
+from muster_verify.proof import ItemHistory, format_bundle, verify_bundle
 
 # Counts looked at for an attestation, latest first: an item answered for by none of the
 # latest few counts at its sites is rare (moved, or its category never counted).
 COUNTS_TRIED = 5
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """An item's bundle and what verifying it offline showed: the history, or why not."""
+
+    bundle: ItemBundle | None
+    history: ItemHistory | None
+    error: str
+
+
+def verified_bundle(item: Item) -> VerifiedBundle:
+    """Build the item's proof bundle and verify it as an auditor would, with the public key of
+    every log origin; a failure says why instead of raising."""
+    try:
+        bundle = item_bundle(item)
+    except DomainError as error:
+        return VerifiedBundle(None, None, str(error))
+    try:
+        keys = [parse_verifier_key(log.verifier_key(s)) for s in LogShard.objects.order_by("id")]
+        return VerifiedBundle(bundle, verify_bundle(bundle.text, keys), "")
+    except (DomainError, FormatError, VerificationError) as error:
+        return VerifiedBundle(bundle, None, str(error))
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its Swagger UI files, served from our own static files
     "muster.core",
     "muster.accounts",
     "muster.journal",
@@ -142,6 +143,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Every password check (web, admin, commands) goes through the login throttle.
+AUTHENTICATION_BACKENDS = ["muster.accounts.backends.ThrottledBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

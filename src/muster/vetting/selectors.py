@@ -234,6 +234,18 @@ class Ranked:
     decisions: tuple[Decision, ...]
 
 
+VETTING_CHECK = "background_check"
+
+
+def is_vetted(facts: PersonFacts, moment: dt.date) -> bool:
+    """Vetted (R10's readiness figure): an active volunteer whose background check is in
+    force, the check every category of controlled equipment builds on. Load the check with
+    `extra_types=(VETTING_CHECK,)` when reading facts for it."""
+    return facts.status == "active" and any(
+        q.type_code == VETTING_CHECK and in_force(q, moment) for q in facts.qualifications
+    )
+
+
 def decisions_for_people(
     *, category: str, moment: dt.date, people: QuerySet[Person], extra_types: Collection[str] = ()
 ) -> Iterator[tuple[PersonRow, PersonFacts, list[Decision]]]:

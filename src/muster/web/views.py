@@ -1,13 +1,17 @@
-"""The front page and a health check (the full web application arrives later)."""
+"""The front page (the dashboard once signed in) and a health check."""
 
 from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
+from muster.access.scope import Scope, scope_of
 from muster.journal.selectors import journal_size
-from muster.people.models import Person, Unit
+from muster.web.dashboard import readiness, regions_side_by_side
+from muster.web.errors import scoped
+from muster.web.navigation import only_themselves
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -20,12 +24,25 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard for a signed-in user; a short welcome with the sign-in link otherwise."""
+    if not request.user.is_authenticated:
+        return render(request, "web/home.html")
+    return dashboard(request)
+
+
+@scoped
+def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
+    if only_themselves(scope):
+        return redirect(reverse("web:person", args=[scope.person_id]))
     return render(
         request,
-        "web/home.html",
+        "web/dashboard.html",
         {
-            "units": Unit.objects.count(),
-            "people": Person.objects.count(),
-            "journal_size": journal_size(),
+            "readiness": readiness(scope),
+            "regions": regions_side_by_side(scope),
+            "everything": scope.everything,
         },
     )
+
+
+__all__ = ["dashboard", "health", "home", "scope_of"]

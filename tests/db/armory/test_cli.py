@@ -302,7 +302,10 @@ def test_a_wrong_second_password_is_refused_and_nothing_is_written(armorer, rifl
     status, _, err = muster("issue", "VD50000001", "R0001", "--second", "commander")
     assert status == 2
     assert "second person commander, password: unknown user or wrong password" in err
-    assert journal_size() == before and place_of("R0001") == "site"
+    # Only the failed sign-in is journaled (the throttle counts it); no custody change.
+    added = JournalEntry.objects.filter(seq__gte=before)
+    assert list(added.values_list("kind", "subject_type")) == [("user.login_failed", "user")]
+    assert place_of("R0001") == "site"
 
 
 def test_the_acting_users_password_does_not_confirm_for_the_second_person(

@@ -1,0 +1,118 @@
+"""The roster and a person's page, narrowed to the user's scope; reading someone else's
+record is journaled (muster.access.reads)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from muster.access.reads import record_person_read
+from muster.access.scope import Scope, people_in, units_in, visible
+from muster.armory.receipt_pdf import hand_receipt_pdf
+from muster.armory.receipts import hand_receipt
+from muster.armory.selectors import holdings_of
+from muster.core.actors import Actor
+from muster.core.errors import DomainError
+from muster.people.choices import PersonStatus
+from muster.people.models import Membership, StatusChange
+from muster.vetting.selectors import eligibility_of, qualifications_of
+from muster.web.dashboard import EXPIRING_DAYS
+from muster.web.errors import scoped
+from muster.web.pages import paged
+
+
+@scoped
+def roster(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Everyone the scope sees, searched by name or national id, filtered by unit and status."""
+    people = people_in(scope).select_related("unit")
+    query = request.GET.get("q", "").strip()
+    if query:
+        terms = Q(national_id__istartswith=query)
+        for word in query.split():
+            terms |= Q(family_name__istartswith=word) | Q(given_name__istartswith=word)
+        people = people.filter(terms)
+    units = units_in(scope).order_by("path")
+    unit = request.GET.get("unit", "")
+    if unit.isdigit():
+        chosen = units.filter(pk=int(unit)).first()
+        if chosen is not None:
+            people = people.filter(unit__path__startswith=chosen.path)
+    status = request.GET.get("status", "")
+    if status in PersonStatus.values:
+        people = people.filter(status=status)
+    page, keep = paged(request, people.order_by("family_name", "given_name", "pk"))
+    return render(
+        request,
+        "web/people/roster.html",
+        {
+            "page": page,
+            "query": query,
+            "units": units.only("pk", "code", "name"),
+            "unit": unit,
+            "statuses": PersonStatus.choices,
+            "status": status,
+            "keep": keep,
+        },
+    )
+
+
+@scoped
+def person(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
+    """One person's record: unit history, qualifications (lapsing soon marked), eligibility
+    per category with its reasons, what they hold, their status history."""
+    found = visible(people_in(scope).select_related("unit"), pk, "person")
+    record_person_read(
+        actor=Actor.for_user(request.user),
+        scope=scope,
+        person=found,
+        why=request.GET.get("why", ""),
+    )
+    today = timezone.localdate()
+    soon = today + dt.timedelta(days=EXPIRING_DAYS)
+    qualifications = [
+        {
+            "record": q,
+            "revoked": hasattr(q, "revocation"),
+            "expired": q.expires_on is not None and q.expires_on < today,
+            "expiring": q.expires_on is not None and today <= q.expires_on <= soon,
+        }
+        for q in qualifications_of(found)
+    ]
+    try:
+        decisions = eligibility_of(found, today)
+        eligibility_error = ""
+    except DomainError as error:
+        decisions, eligibility_error = [], str(error)
+    return render(
+        request,
+        "web/people/person.html",
+        {
+            "person": found,
+            "memberships": Membership.objects.filter(person=found)
+            .select_related("unit")
+            .order_by("-since", "-id"),
+            "statuses": StatusChange.objects.filter(person=found).order_by("-effective_on", "-id"),
+            "qualifications": qualifications,
+            "decisions": decisions,
+            "eligibility_error": eligibility_error,
+            "holdings": holdings_of(found),
+            "today": today,
+        },
+    )
+
+
+@scoped
+def receipt_pdf(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
+    """The person's hand receipt as a PDF to print and sign."""
+    found = visible(people_in(scope), pk, "person")
+    record_person_read(
+        actor=Actor.for_user(request.user), scope=scope, person=found, why="hand receipt"
+    )
+    pdf = hand_receipt_pdf(hand_receipt(found))
+    response = HttpResponse(pdf.data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="hand-receipt-{found.national_id}.pdf"'
+    return response

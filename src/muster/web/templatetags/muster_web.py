@@ -1,0 +1,42 @@
+"""Template helpers: the navigation a user's scope allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from muster.web.navigation import may_audit, sees_items, sees_people
+
+register = template.Library()
+
+
+@register.inclusion_tag("web/nav.html", takes_context=True)
+def muster_nav(context: dict[str, Any]) -> dict[str, Any]:
+    """Links to the pages the signed-in user's scope opens, the current one marked."""
+    request: HttpRequest = context["request"]
+    scope = getattr(request, "muster_scope", None)
+    links: list[tuple[str, str]] = []
+    if scope is not None:
+        links.append((reverse("home"), _("Dashboard")))
+        if sees_people(scope):
+            links.append((reverse("web:people"), _("People")))
+        if sees_items(scope):
+            links.append((reverse("web:items"), _("Items")))
+        if scope.may("custody.change"):
+            links.append((reverse("web:issue"), _("Issue")))
+            links.append((reverse("web:return"), _("Return")))
+        if scope.person_id is not None:
+            links.append((reverse("web:person", args=[scope.person_id]), _("My record")))
+        if may_audit(scope):
+            links.append((reverse("web:audit"), _("Audit")))
+    here = request.path
+    return {
+        "links": [
+            (url, label, url == here or (url != "/" and here.startswith(url)))
+            for url, label in links
+        ]
+    }

@@ -1,0 +1,400 @@
+"""The REST API as a script or an htmx page uses it: tokens and sessions, the one error shape,
+an issue and return with the second person, a refusal with its reasons, and what each role
+may read and do over two regions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from muster.accounts.models import User
+from muster.accounts.services import grant_role
+from muster.accounts.tokens import create_token
+from muster.armory.models import Item
+from muster.core.actors import Actor
+from muster.journal.models import JournalEntry
+from muster.people.services import create_unit
+
+PASSWORD = "correct horse battery staple"  # every user's password in the armory fixture
+
+API = "/api/v1"
+CSRF = "a" * 32
+
+
+def token_for(username: str) -> str:
+    user = User.objects.get(username=username)
+    _, raw = create_token(actor=Actor.for_user(user), user=user, name="tests")
+    return raw
+
+
+def client_for(username: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_for(username)}")
+
+
+@pytest.fixture
+def armorer(armory) -> Client:
+    return client_for("armorer")
+
+
+def rifle(serial: str = "R0001") -> Item:
+    return Item.objects.get(serial=serial)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert set(body) >= {"code", "message", "field", "problems"}
+    for problem in body["problems"]:
+        assert set(problem) == {"record", "field", "rule", "value"}
+    return body
+
+
+# Authentication -------------------------------------------------------------------------------
+
+
+def test_a_token_authenticates_and_a_missing_or_wrong_one_is_401(armory, rifleman):
+    good = client_for("armorer").get(f"{API}/items", {"site": "ARM-1"})
+    assert good.status_code == 200
+    assert good.json()["count"] == 10
+    assert_error(Client().get(f"{API}/items"), 401, "unauthenticated")
+    assert_error(
+        Client(HTTP_AUTHORIZATION="Bearer not-a-token").get(f"{API}/items"), 401, "unauthenticated"
+    )
+    assert_error(
+        Client().post(f"{API}/custody/issue", {}, "application/json"), 401, "unauthenticated"
+    )
+
+
+def test_the_session_authenticates_and_writes_need_the_csrf_token(armory, rifleman):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.get(username="armorer"))
+    assert client.get(f"{API}/people/{rifleman.pk}").status_code == 200
+    body = {"person_id": rifleman.pk, "serials": ["R0001"]}
+    assert_error(client.post(f"{API}/custody/issue", body, "application/json"), 403, "forbidden")
+    client.cookies["csrftoken"] = CSRF
+    with_token = client.post(
+        f"{API}/custody/issue", body, "application/json", HTTP_X_CSRFTOKEN=CSRF
+    )
+    # Past authentication and CSRF, the two-person rule refuses it.
+    assert_error(with_token, 400, "invalid")
+
+
+# Errors ---------------------------------------------------------------------------------------
+
+
+def test_bad_input_is_400_with_the_field(armorer, rifleman):
+    body = assert_error(
+        armorer.post(f"{API}/custody/issue", {"person_id": "x"}, "application/json"),
+        400,
+        "invalid",
+    )
+    assert {p["field"] for p in body["problems"]} >= {"person_id", "serials"}
+    body = assert_error(
+        armorer.post(
+            f"{API}/custody/issue",
+            {"person_id": rifleman.pk, "serials": ["R0001"]},
+            "application/json",
+        ),
+        400,
+        "invalid",
+    )
+    assert body["field"] == "second_person"
+    assert "two-person rule" in body["message"]
+
+
+def test_an_unknown_record_is_404(armorer):
+    assert_error(armorer.get(f"{API}/people/999999"), 404, "not_found")
+    assert_error(armorer.get(f"{API}/items/999999"), 404, "not_found")
+    body = assert_error(
+        armorer.post(
+            f"{API}/custody/issue",
+            {"person_id": 999999, "serials": ["R0001"]},
+            "application/json",
+        ),
+        404,
+        "not_found",
+    )
+    assert body["field"] == "id"
+
+
+def test_a_wrong_second_password_is_refused_and_nothing_changes(armorer, rifleman):
+    body = assert_error(
+        armorer.post(
+            f"{API}/custody/issue",
+            {
+                "person_id": rifleman.pk,
+                "serials": ["R0001"],
+                "second_username": "commander",
+                "second_password": "wrong",
+            },
+            "application/json",
+        ),
+        400,
+        "invalid",
+    )
+    assert body["field"] == "second_password"
+    assert rifle().place == "site"
+
+
+# Custody --------------------------------------------------------------------------------------
+
+
+def test_issue_and_return_round_trip_with_the_second_person(armorer, rifleman):
+    issued = armorer.post(
+        f"{API}/custody/issue",
+        {
+            "person_id": rifleman.pk,
+            "serials": ["R0001"],
+            "hours": 8,
+            "purpose": "night patrol",
+            "second_username": "commander",
+            "second_password": PASSWORD,
+        },
+        "application/json",
+    )
+    assert issued.status_code == 201, issued.content
+    out = issued.json()
+    assert [(i["serial"], i["place"], i["holder_id"]) for i in out["items"]] == [
+        ("R0001", "person", rifleman.pk)
+    ]
+    assert out["decisions"][0]["allowed"] is True
+    assert out["items"][0]["due_at"] is not None
+
+    held = armorer.get(f"{API}/people/{rifleman.pk}/holdings").json()
+    assert [i["serial"] for i in held["items"]] == ["R0001"]
+
+    returned = armorer.post(
+        f"{API}/custody/return",
+        {
+            "person_id": rifleman.pk,
+            "serials": ["R0001"],
+            "condition": "unserviceable",
+            "note": "bent sling swivel",
+            "second_username": "commander",
+            "second_password": PASSWORD,
+        },
+        "application/json",
+    )
+    assert returned.status_code == 200, returned.content
+    assert [(i["place"], i["site"], i["condition"]) for i in returned.json()] == [
+        ("site", "ARM-1", "unserviceable")
+    ]
+    history = armorer.get(f"{API}/items/{rifle().pk}/history").json()
+    assert [e["kind"] for e in history] == [
+        "custody.received",
+        "custody.issued",
+        "custody.returned",
+    ]
+    assert history[1]["data"]["second_person"] == "commander"
+    assert history[1]["actor"] == "armorer"
+
+
+def test_a_refused_issue_is_422_with_the_decision_and_its_reasons(armorer, make_person):
+    recruit = make_person(national_id="VD50000009")
+    response = armorer.post(
+        f"{API}/custody/issue",
+        {
+            "person_id": recruit.pk,
+            "serials": ["R0001"],
+            "second_username": "commander",
+            "second_password": PASSWORD,
+        },
+        "application/json",
+    )
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "refused"
+    assert body["decision"]["allowed"] is False
+    assert body["decision"]["target"] == "firearm/rifle"
+    assert body["decision"]["policy"]
+    assert body["reasons"] and all(not r["ok"] for r in body["reasons"])
+    assert any("psych_assessment" in r["rule"] or "psych" in r["message"] for r in body["reasons"])
+    assert rifle().place == "site"
+    assert JournalEntry.objects.filter(kind="custody.issue_refused").count() == 1
+
+
+def test_eligibility_explains_itself(armorer, rifleman):
+    response = armorer.get(f"{API}/people/{rifleman.pk}/eligibility", {"category": "firearm"})
+    assert response.status_code == 200, response.content
+    (decision,) = [d for d in response.json() if d["target"] == "firearm/rifle"]
+    assert decision["allowed"] is True
+    assert all(r["ok"] for r in decision["reasons"])
+
+
+def test_reading_a_person_is_journaled_with_why(armorer, rifleman):
+    armorer.get(f"{API}/people/{rifleman.pk}", {"why": "issue at the gate"})
+    entry = JournalEntry.objects.filter(kind="person.viewed").get()
+    assert (entry.actor, entry.subject_id) == ("armorer", str(rifleman.pk))
+    assert "issue at the gate" in entry.body
+
+
+def test_a_blind_count_with_a_missing_item_reports_its_variance(armorer, armory):
+    started = armorer.post(
+        f"{API}/counts", {"site": "ARM-1", "counter": "clerk"}, "application/json"
+    )
+    assert started.status_code == 201, started.content
+    count = started.json()
+    assert (count["status"], count["blind"], count["counter"]) == ("open", True, "clerk")
+    clerk = client_for("clerk")
+    recorded = clerk.post(
+        f"{API}/counts/{count['id']}/records",
+        {"serials": [f"R{n:04d}" for n in range(1, 10)]},
+        "application/json",
+    )
+    assert recorded.status_code == 201, recorded.content
+    assert recorded.json()["recorded"] == 9
+    assert_error(
+        armorer.post(
+            f"{API}/counts/{count['id']}/records", {"serials": ["R0010"]}, "application/json"
+        ),
+        400,
+        "invalid",
+    )  # only the assigned counter records
+    closed = clerk.post(f"{API}/counts/{count['id']}/close")
+    assert closed.status_code == 200, closed.content
+    body = closed.json()
+    assert body["count"]["status"] == "closed"
+    assert [(v["kind"], v["serial"]) for v in body["variances"]] == [("missing", "R0010")]
+    proof = armorer.get(f"{API}/items/{rifle('R0010').pk}/proof")
+    assert proof.status_code == 200
+    assert proof["Content-Type"].startswith("text/plain")
+
+
+def test_transfer_dispatch_and_receive(armorer, armory):
+    armory["room"]  # the company store, in the armorer's battalion
+    sent = armorer.post(
+        f"{API}/transfers",
+        {"from_site": "ARM-1", "to_site": "STORE-1", "serials": ["R0001"]},
+        "application/json",
+    )
+    # The company store is not certified for firearms: refused with the storage rule.
+    assert_error(sent, 400, "invalid")
+
+
+def test_loss_report_opens_an_incident(armorer, armory):
+    reported = armorer.post(
+        f"{API}/custody/missing",
+        {"serials": ["R0002"], "summary": "not in its rack at the morning count"},
+        "application/json",
+    )
+    assert reported.status_code == 201, reported.content
+    assert reported.json()["kind"] == "loss"
+    assert rifle("R0002").place == "lost"
+    listed = armorer.get(f"{API}/incidents").json()
+    assert [i["id"] for i in listed["items"]] == [reported.json()["id"]]
+
+
+# Scoping: every role over two regions ----------------------------------------------------------
+
+
+@pytest.fixture
+def world(armory, org, actor, make_person, rifleman):
+    """Region R1: battalion B1 (company C1, with the rifleman) and B2; region R2: battalion
+    B3. One account per role; the armorer and commander of B1 come from the armory."""
+    b2 = create_unit(actor=actor, code="R1-B2", name="2nd", kind="battalion", parent=org["region"])
+    b3 = create_unit(
+        actor=actor, code="R2-B3", name="3rd", kind="battalion", parent=org["other_region"]
+    )
+    people = {"c1": rifleman, "b2": make_person(unit=b2), "b3": make_person(unit=b3)}
+    grants = {
+        "hq": ("hq_staff", None),
+        "auditor": ("auditor", None),
+        "admin1": ("regional_admin", org["region"]),
+        "vet": ("vetting_officer", org["battalion"]),
+        "vol": ("volunteer", org["company"]),
+    }
+    for username, (role, unit) in grants.items():
+        User.objects.create_user(username=username, password=PASSWORD)
+        grant_role(actor=actor, username=username, role=role, unit=unit)
+    User.objects.filter(username="vol").update(person=people["c1"])
+    return {"people": people, "b3": b3}
+
+
+def endpoints(world):
+    """(name, method, path, body) for each endpoint the matrix walks."""
+    p = {k: v.pk for k, v in world["people"].items()}
+    item = rifle().pk
+    today = dt.date.today().isoformat()
+    new_person = {
+        "national_id": "NEW0000001", "family_name": "Nova", "given_name": "Iryna",
+        "unit": "R2-B3", "joined_on": today,
+    }  # fmt: skip
+    return [
+        ("list people", "get", "/people", None),
+        ("read own region person", "get", f"/people/{p['c1']}", None),
+        ("read other battalion", "get", f"/people/{p['b2']}", None),
+        ("read other region", "get", f"/people/{p['b3']}", None),
+        ("qualifications other region", "get", f"/people/{p['b3']}/qualifications", None),
+        ("read rifle", "get", f"/items/{item}", None),
+        ("rifle history", "get", f"/items/{item}/history", None),
+        ("register in R2", "post", "/people", new_person),
+        ("suspend in B2", "post", f"/people/{p['b2']}/suspend", {"reason": "inquiry"}),
+        ("suspend in R2", "post", f"/people/{p['b3']}/suspend", {"reason": "inquiry"}),
+        (
+            "award in R2",
+            "post",
+            f"/people/{p['b3']}/qualifications",
+            {"type": "first_aid", "obtained_on": today},
+        ),
+        ("issue", "post", "/custody/issue", {"person_id": p["c1"], "serials": ["R0001"]}),
+        ("count", "post", "/counts", {"site": "ARM-1", "counter": "clerk"}),
+    ]
+
+
+EXPECTED = {
+    # endpoint:              hq   auditor admin1 cmd_b1 vet  arm_b1 vol
+    "list people":           (200, 200,   200,   200,   200, 200,   200),
+    "read own region person": (200, 200,  200,   200,   200, 200,   200),
+    "read other battalion":  (200, 200,   200,   404,   200, 404,   404),
+    "read other region":     (200, 200,   404,   404,   404, 404,   404),
+    "qualifications other region": (200, 200, 404, 404, 404, 404,   404),
+    "read rifle":            (200, 200,   200,   200,   404, 200,   404),
+    "rifle history":         (200, 200,   200,   200,   404, 200,   404),
+    "register in R2":        (201, 403,   404,   404,   403, 403,   403),
+    "suspend in B2":         (403, 403,   403,   403,   200, 403,   403),
+    "suspend in R2":         (403, 403,   403,   403,   404, 403,   403),
+    "award in R2":           (403, 403,   403,   403,   404, 403,   403),
+    "issue":                 (403, 403,   403,   403,   403, 400,   403),
+    "count":                 (403, 403,   403,   403,   403, 201,   403),
+}  # fmt: skip
+ROLES = ("hq", "auditor", "admin1", "commander", "vet", "armorer", "vol")
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_each_role_reads_and_writes_only_its_scope(world, username):
+    client = client_for(username)
+    column = ROLES.index(username)
+    got, wanted = {}, {}
+    for name, method, path, body in endpoints(world):
+        with transaction.atomic():  # each call on the same world
+            if method == "get":
+                response = client.get(f"{API}{path}")
+            else:
+                response = client.post(f"{API}{path}", body, "application/json")
+            transaction.set_rollback(True)
+        got[name] = response.status_code
+        wanted[name] = EXPECTED[name][column]
+        if response.status_code >= 400:
+            assert response.json()["code"] in {"invalid", "forbidden", "not_found"}
+    assert got == wanted
+
+
+def test_a_volunteer_sees_only_themselves(world):
+    vol = client_for("vol")
+    listed = vol.get(f"{API}/people").json()
+    assert [p["id"] for p in listed["items"]] == [world["people"]["c1"].pk]
+    assert vol.get(f"{API}/items").json()["count"] == 0
+    assert vol.get(f"{API}/units").json()["count"] == 0
+
+
+def test_lists_are_paginated_and_filtered(armorer):
+    page = armorer.get(f"{API}/items", {"limit": 3, "offset": 3, "category": "firearm"}).json()
+    assert page["count"] == 10
+    assert [i["serial"] for i in page["items"]] == ["R0004", "R0005", "R0006"]
+    assert armorer.get(f"{API}/items", {"serial": "R0007"}).json()["count"] == 1
+    units = armorer.get(f"{API}/units").json()["items"]
+    assert [(u["code"], u["depth"]) for u in units] == [("R1-B1", 1), ("R1-B1-C1", 2)]
