@@ -6,10 +6,14 @@
 # (issue→return cycles) and count (100,000 items) benchmarks on each engine;
 # BENCH_NATIONAL_HISTORY=1 adds `muster history`/`muster holdings` at national scale
 # (PostgreSQL only: 1,000,000 items, ~10 million journal entries, ~4 minutes, ~10 GB of disk).
+# BENCH_API=1 adds issue+return cycles through the API under `muster serve` from 16 clients, and
+# BENCH_WEB=1 the dashboard and roster pages at national scale over HTTP (building the national
+# demo database first when the server lacks it: ~5-8 minutes); both PostgreSQL only.
 # PostgreSQL: MUSTER_TEST_POSTGRES_URL when set, else a throwaway cluster (scripts/with-postgres.sh).
 # Knobs: BENCH_PEOPLE, BENCH_ENGINES ("sqlite postgresql"), BENCH_RUNS, BENCH_CATEGORY,
 # BENCH_CUSTODY_CYCLES, BENCH_CUSTODY_RIFLES, BENCH_COUNT_ITEMS, BENCH_HISTORY_ITEMS,
-# BENCH_HISTORY_PEOPLE, BENCH_HISTORY_SAMPLES, MUSTER_PYTHON (default .venv/bin/python),
+# BENCH_HISTORY_PEOPLE, BENCH_HISTORY_SAMPLES, BENCH_API_*, BENCH_WEB_* (bench/README.md),
+# MUSTER_PYTHON (default .venv/bin/python),
 # BENCH_KEEP=1 (keep the rosters, logs and SQLite files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +23,8 @@ engines="${BENCH_ENGINES:-sqlite postgresql}"
 import="${BENCH_IMPORT:-1}"
 armory="${BENCH_ARMORY:-0}"
 history="${BENCH_NATIONAL_HISTORY:-0}"
+api="${BENCH_API:-0}"
+web="${BENCH_WEB:-0}"
 work="$(mktemp -d /tmp/muster-bench.XXXXXX)"
 if [ -n "${BENCH_KEEP:-}" ]; then
     echo "==> keeping rosters, logs and the SQLite databases in $work"
@@ -46,6 +52,12 @@ steps() {
     if [ "$history" = 1 ] && [ "$engine" = postgresql ]; then
         echo "\"\$1\" bench/history_bench.py --work \"\$2\""
     fi
+    if [ "$api" = 1 ] && [ "$engine" = postgresql ]; then
+        echo "\"\$1\" bench/api_bench.py --work \"\$2/api\""
+    fi
+    if [ "$web" = 1 ] && [ "$engine" = postgresql ]; then
+        echo "\"\$1\" bench/web_bench.py --work \"\$2/web\""
+    fi
 }
 
 for engine in $engines; do
@@ -66,7 +78,8 @@ for engine in $engines; do
             ;;
     esac
 done
-if [ "$history" = 1 ] && [[ " $engines " != *" postgresql "* ]]; then
-    echo "note: BENCH_NATIONAL_HISTORY runs on PostgreSQL only; add postgresql to BENCH_ENGINES" >&2
+if [ "$history$api$web" != 000 ] && [[ " $engines " != *" postgresql "* ]]; then
+    echo "note: BENCH_NATIONAL_HISTORY, BENCH_API and BENCH_WEB run on PostgreSQL only;" \
+        "add postgresql to BENCH_ENGINES" >&2
 fi
 echo "==> results in ${BENCH_RESULTS:-bench/results}/"

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The worlds the database and browser tests build (tests/worlds.py).
+pytest_plugins = ["worlds"]
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     from django.conf import settings

@@ -27,7 +27,7 @@ from django.db.models import Model, Q, QuerySet
 
 from muster.accounts.choices import Role
 from muster.accounts.models import RoleGrant, User
-from muster.armory.models import Item, Site, SiteCustodian
+from muster.armory.models import Incident, InventoryCount, Item, Site, SiteCustodian, Transfer
 from muster.core.errors import DomainError, NotFound
 from muster.people.models import Person, Unit
 
@@ -161,6 +161,37 @@ def items_in(scope: Scope, items: QuerySet[Item] | None = None) -> QuerySet[Item
     return items.filter(
         Q(home_site__in=sites) | Q(site__in=sites) | Q(holder__in=people_in(scope).values("pk"))
     )
+
+
+def counts_in(scope: Scope) -> QuerySet[InventoryCount]:
+    """Counts of the sites the scope sees, and the counts its user is the counter of (an
+    independent counter need not see the site otherwise)."""
+    counts = InventoryCount.objects.all()
+    if scope.everything:
+        return counts
+    mine = Q(counter_id=scope.user_id) if scope.user_id is not None else Q(pk__in=[])
+    return counts.filter(Q(site__in=sites_in(scope).values("pk")) | mine)
+
+
+def transfers_in(scope: Scope) -> QuerySet[Transfer]:
+    """Transfers leaving or reaching a site the scope sees."""
+    transfers = Transfer.objects.all()
+    if scope.everything:
+        return transfers
+    sites = sites_in(scope).values("pk")
+    return transfers.filter(Q(from_site__in=sites) | Q(to_site__in=sites))
+
+
+def incidents_in(scope: Scope) -> QuerySet[Incident]:
+    """Incidents concerning an item or a person the scope sees (one naming neither only for
+    those who see everything)."""
+    incidents = Incident.objects.all()
+    if scope.everything:
+        return incidents
+    concerned = Incident.objects.filter(
+        Q(items__in=items_in(scope).values("pk")) | Q(people__in=people_in(scope).values("pk"))
+    ).values("pk")
+    return incidents.filter(pk__in=concerned)
 
 
 def visible(queryset: QuerySet[M], pk: object, what: str) -> M:

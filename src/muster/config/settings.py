@@ -155,7 +155,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_MAX_FAILURES = int(os.environ.get("MUSTER_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("MUSTER_LOGIN_LOCK_MINUTES", "15"))
 
+# The largest file the browser's import pages take (the command line has no limit).
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("MUSTER_IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+
 LANGUAGE_CODE = "en"
+FORMAT_MODULE_PATH = ["muster.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
 TIME_ZONE = os.environ.get("MUSTER_TIME_ZONE", "UTC")

@@ -72,6 +72,7 @@ INT_FIELDS = ("prior_service_months", "combat_experience_months")
 NEEDED_FOR_NEW = ("family_name", "given_name", "unit")
 CURRENT_FIELDS = ("id", "national_id", *UPDATABLE_FIELDS, "unit_id", "unit_role", "status")
 UPDATE_BATCH = 500
+OUTSIDE_PERSON = "is registered to a volunteer outside the units you may change"
 NEW_DEFAULTS: dict[str, Any] = {
     "family_name": "",
     "given_name": "",
@@ -121,10 +122,19 @@ class PeopleImport:
     kind: str = "people"
     columns: tuple[Column, ...] = PEOPLE_COLUMNS
 
-    def __init__(self, *, source: str, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        today: dt.date | None = None,
+        allowed_units: frozenset[int] | None = None,
+    ) -> None:
+        """`allowed_units`: the ids of the units the importing user may change people in (a
+        row naming another unit, or a volunteer registered in one, is refused); None: all."""
         self.source = source
         self.today = today or timezone.localdate()
         self.units = UnitCodes()
+        self.allowed_units = allowed_units
         self.first_line: dict[str, int] = {}
         self.creates: list[NewPerson] = []
         self.updates: list[PlannedUpdate] = []
@@ -159,6 +169,8 @@ class PeopleImport:
                 existing = current.get(nid)
                 if existing is None:
                     problems = self._plan_create(row, values, problems)
+                elif not self._allowed(existing["unit_id"]):
+                    problems = [*problems, RowProblem(row.line, "national_id", nid, OUTSIDE_PERSON)]
                 else:
                     problems = self._plan_update(row, values, existing, problems)
             problems.extend(repeated)
@@ -173,7 +185,12 @@ class PeopleImport:
         unit = self.units.find(cell_text(cell))
         if unit is None:
             raise CellError("no unit has this code")
+        if not self._allowed(unit.pk):
+            raise CellError(f"unit {unit.code} is outside the units you may change")
         return unit
+
+    def _allowed(self, unit_id: int) -> bool:
+        return self.allowed_units is None or unit_id in self.allowed_units
 
     def _repeated(self, row: Row, nid: str) -> list[RowProblem]:
         first = self.first_line.setdefault(nid, row.line)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from muster.core.actors import Actor
@@ -69,6 +70,8 @@ TEXT_LIMITS = {
 }
 RECORDED = ("expires_on", "examiner", "evidence")
 NEVER_CHANGED = "a recorded qualification is never changed; revoke it and record a new one"
+UNKNOWN_PERSON = "no volunteer has this identifier"
+UNSEEN_PERSON = "no volunteer in the units you may vet has this identifier"
 
 Key = tuple[int, int, str, dt.date]
 
@@ -119,9 +122,19 @@ class QualificationsImport:
     kind: str = "qualifications"
     columns: tuple[Column, ...] = QUALIFICATION_COLUMNS
 
-    def __init__(self, *, source: str, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        today: dt.date | None = None,
+        people: QuerySet[Person] | None = None,
+    ) -> None:
+        """`people`: the volunteers the importing user may vet (a row naming anyone else is
+        refused as unknown, so that their existence is not revealed); None: everyone."""
         self.source = source
         self.today = today or timezone.localdate()
+        self.registry = Person.objects.all() if people is None else people
+        self.unknown_rule = UNKNOWN_PERSON if people is None else UNSEEN_PERSON
         self.types = {t.code: t for t in QualificationType.objects.all()}
         self.folded_types = {code.casefold(): t for code, t in self.types.items()}
         self.people: dict[str, int | None] = {}
@@ -149,7 +162,7 @@ class QualificationsImport:
         for row, values, problems in parsed:
             nid = values.get("national_id")
             if nid is not None and self.people[nid] is None:
-                problems.append(_unknown_person(row, nid))
+                problems.append(self._unknown_person(row, nid))
             if not problems:
                 problems = self._plan(row, values, recorded)
             if problems:
@@ -158,6 +171,9 @@ class QualificationsImport:
 
     def _parse(self, row: Row, header: Header) -> tuple[dict[str, Any], list[RowProblem]]:
         return parse_cells(row, header, self.parsers, REQUIRED)
+
+    def _unknown_person(self, row: Row, national_id: str) -> RowProblem:
+        return RowProblem(row.line, "national_id", national_id, self.unknown_rule)
 
     def _type(self, cell: Cell) -> QualificationType:
         text = cell_text(cell)
@@ -171,9 +187,7 @@ class QualificationsImport:
         missing = [nid for nid in ids if nid not in self.people]
         if not missing:
             return
-        found = dict(
-            Person.objects.filter(national_id__in=missing).values_list("national_id", "id")
-        )
+        found = dict(self.registry.filter(national_id__in=missing).values_list("national_id", "id"))
         for nid in missing:
             self.people[nid] = found.get(nid)
 
@@ -182,7 +196,7 @@ class QualificationsImport:
     ) -> list[RowProblem]:
         person_id = self.people[values["national_id"]]
         if person_id is None:  # refused by `check` already; this keeps the type exact
-            return [_unknown_person(row, values["national_id"])]
+            return [self._unknown_person(row, values["national_id"])]
         qtype: QualificationType = values["qualification"]
         klass = _canonical_class(values.get("class", ""), tuple(qtype.classes))
         obtained_on: dt.date = values["obtained_on"]
@@ -332,10 +346,6 @@ def _canonical_class(klass: str, classes: tuple[str, ...]) -> str:
         if declared.casefold() == klass.casefold():
             return declared
     return klass
-
-
-def _unknown_person(row: Row, national_id: str) -> RowProblem:
-    return RowProblem(row.line, "national_id", national_id, "no volunteer has this identifier")
 
 
 def _recorded(person_ids: set[int | None]) -> dict[Key, Recorded]:

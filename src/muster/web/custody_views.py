@@ -54,7 +54,7 @@ def _items(scope: Scope, serials: list[str]) -> list[Item]:
     return found
 
 
-def _second(form: SecondPersonForm) -> Actor | None:
+def second_person(form: SecondPersonForm) -> Actor | None:
     """The second person, proved by their own password (None when none is named)."""
     username = form.cleaned_data.get("second_username") or ""
     password = form.cleaned_data.get("second_password") or ""
@@ -83,7 +83,7 @@ def issue(request: HttpRequest, scope: Scope) -> HttpResponse:
             if request.POST.get("action") == "issue":
                 outcome = issue_items(
                     actor=Actor.for_user(request.user),
-                    second=_second(form),
+                    second=second_person(form),
                     person=person,
                     item_ids=[i.pk for i in chosen],
                     kind=form.cleaned_data["kind"],
@@ -136,7 +136,7 @@ def take_back(request: HttpRequest, scope: Scope) -> HttpResponse:
                     )
                 back = return_items(
                     actor=Actor.for_user(request.user),
-                    second=_second(second),
+                    second=second_person(second),
                     person=person,
                     returns=returns,
                 )

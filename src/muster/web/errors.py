@@ -9,11 +9,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from muster.access.scope import Forbidden, scope_of
-from muster.core.errors import NotFound
+from muster.core.errors import DomainError, NotFound
 
 ScopedView = Callable[..., HttpResponse]
 
@@ -39,3 +40,13 @@ def scoped(view: ScopedView) -> Callable[..., HttpResponse]:
 
 def refusal(request: HttpRequest, error: Exception, status: int) -> HttpResponse:
     return render(request, "web/refused.html", {"status": status, "error": error}, status=status)
+
+
+def problems_on_form(form: Form, error: DomainError, fields: dict[str, str] | None = None) -> None:
+    """Show a service's problems next to the fields they name (`fields` maps the service's
+    field names to the form's where they differ); the rest go above the form."""
+    aliases = fields or {}
+    for problem in error.problems:
+        name = aliases.get(problem.field, problem.field)
+        text = problem.rule + (f" ({problem.value})" if problem.value else "")
+        form.add_error(name if name in form.fields else None, text)

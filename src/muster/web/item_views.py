@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
+
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -15,9 +17,9 @@ from muster.web.errors import scoped
 from muster.web.pages import paged
 
 
-@scoped
-def items(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """Items by site, category and place, searched by serial."""
+def items_filtered(request: HttpRequest, scope: Scope) -> tuple[QuerySet[Item], dict[str, Any]]:
+    """The items the scope sees by site, category and place, searched by serial or model, as
+    the request asks; with the filters for the page (the list and its downloads share it)."""
     found = items_in(scope).select_related("model__category", "site", "holder", "home_site")
     sites = sites_in(scope).order_by("code")
     site = request.GET.get("site", "")
@@ -32,25 +34,28 @@ def items(request: HttpRequest, scope: Scope) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         found = found.filter(Q(serial__istartswith=query) | Q(model__code__istartswith=query))
+    filters = {
+        "sites": sites.only("pk", "code", "name"),
+        "site": site,
+        "labelled_site": sites.filter(pk=int(site)).first() if site.isdigit() else None,
+        "categories": Category.objects.order_by("code"),
+        "category": category,
+        "places": Place.choices,
+        "place": place,
+        "query": query,
+    }
+    return found, filters
+
+
+@scoped
+def items(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Items by site, category and place, searched by serial (items_filtered), a page at a time."""
+    found, filters = items_filtered(request, scope)
     page, keep = paged(request, found.order_by("model__code", "serial", "pk"))
-    return render(
-        request,
-        "web/items/list.html",
-        {
-            "page": page,
-            "sites": sites.only("pk", "code", "name"),
-            "site": site,
-            "categories": Category.objects.order_by("code"),
-            "category": category,
-            "places": Place.choices,
-            "place": place,
-            "query": query,
-            "keep": keep,
-        },
-    )
+    return render(request, "web/items/list.html", {"page": page, "keep": keep, **filters})
 
 
-def _visible_item(scope: Scope, pk: int) -> Item:
+def visible_item(scope: Scope, pk: int) -> Item:
     return visible(
         items_in(scope).select_related(
             "model__category", "site", "holder", "home_site", "transit_to"
@@ -62,7 +67,7 @@ def _visible_item(scope: Scope, pk: int) -> Item:
 
 @scoped
 def item(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
-    found = _visible_item(scope, pk)
+    found = visible_item(scope, pk)
     return render(
         request,
         "web/items/item.html",
@@ -73,7 +78,7 @@ def item(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
 @scoped
 def item_proof(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     """The item's proof bundle, for muster-verify."""
-    found = _visible_item(scope, pk)
+    found = visible_item(scope, pk)
     bundle = item_bundle(found)
     response = HttpResponse(bundle.text, content_type="text/plain; charset=utf-8")
     name = f"{found.model.code}-{found.serial}.item-proof"

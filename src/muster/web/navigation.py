@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from muster.access.scope import Forbidden, Scope
+from muster.access.scope import Forbidden, Scope, counts_in
 from muster.accounts.choices import Role
 
 AUDIT_ROLES = frozenset({Role.AUDITOR, Role.HQ_STAFF})
@@ -30,3 +30,17 @@ def require_audit(scope: Scope) -> None:
     if not may_audit(scope):
         held = ", ".join(sorted(scope.roles)) or "no role"
         raise Forbidden.single("audit", "role", f"{held} may not open the auditor's page")
+
+
+IMPORT_ACTIONS = ("people.change", "vetting.change", "custody.change")
+
+
+def may_import(scope: Scope) -> bool:
+    """Imports write people, qualifications or items: for those who may change one of them."""
+    return any(scope.may(action) for action in IMPORT_ACTIONS)
+
+
+def counts_open_to(scope: Scope) -> bool:
+    """Counts are for those who see sites, and for a counter assigned one (who may see no
+    site otherwise)."""
+    return sees_items(scope) or (scope.user_id is not None and counts_in(scope).exists())

@@ -4,8 +4,9 @@ record is journaled (muster.access.reads)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,16 +19,17 @@ from muster.armory.selectors import holdings_of
 from muster.core.actors import Actor
 from muster.core.errors import DomainError
 from muster.people.choices import PersonStatus
-from muster.people.models import Membership, StatusChange
+from muster.people.models import Membership, Person, StatusChange
 from muster.vetting.selectors import eligibility_of, qualifications_of
 from muster.web.dashboard import EXPIRING_DAYS
 from muster.web.errors import scoped
 from muster.web.pages import paged
 
 
-@scoped
-def roster(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """Everyone the scope sees, searched by name or national id, filtered by unit and status."""
+def roster_filtered(request: HttpRequest, scope: Scope) -> tuple[QuerySet[Person], dict[str, Any]]:
+    """Everyone the scope sees, searched by name or national id (`q`), filtered by unit and
+    status as the request asks; with the filters for the page. The roster page and its
+    CSV/XLSX downloads share it, so a download holds exactly the rows of the page's filters."""
     people = people_in(scope).select_related("unit")
     query = request.GET.get("q", "").strip()
     if query:
@@ -44,20 +46,22 @@ def roster(request: HttpRequest, scope: Scope) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in PersonStatus.values:
         people = people.filter(status=status)
+    filters = {
+        "query": query,
+        "units": units.only("pk", "code", "name"),
+        "unit": unit,
+        "statuses": PersonStatus.choices,
+        "status": status,
+    }
+    return people, filters
+
+
+@scoped
+def roster(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Everyone the scope sees, searched and filtered (roster_filtered), a page at a time."""
+    people, filters = roster_filtered(request, scope)
     page, keep = paged(request, people.order_by("family_name", "given_name", "pk"))
-    return render(
-        request,
-        "web/people/roster.html",
-        {
-            "page": page,
-            "query": query,
-            "units": units.only("pk", "code", "name"),
-            "unit": unit,
-            "statuses": PersonStatus.choices,
-            "status": status,
-            "keep": keep,
-        },
-    )
+    return render(request, "web/people/roster.html", {"page": page, "keep": keep, **filters})
 
 
 @scoped
@@ -101,6 +105,9 @@ def person(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
             "eligibility_error": eligibility_error,
             "holdings": holdings_of(found),
             "today": today,
+            "may_vet": scope.may("vetting.change"),
+            "may_suspend": scope.may("people.suspend") and found.status in ("active", "suspended"),
+            "may_move": scope.may("people.change"),
         },
     )
 

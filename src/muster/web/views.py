@@ -11,7 +11,7 @@ from muster.access.scope import Scope, scope_of
 from muster.journal.selectors import journal_size
 from muster.web.dashboard import readiness, regions_side_by_side
 from muster.web.errors import scoped
-from muster.web.navigation import only_themselves
+from muster.web.navigation import only_themselves, sees_people
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -41,6 +41,7 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "readiness": readiness(scope),
             "regions": regions_side_by_side(scope),
             "everything": scope.everything,
+            "show_report": sees_people(scope),
         },
     )
 

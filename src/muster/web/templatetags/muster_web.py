@@ -9,7 +9,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from muster.web.navigation import may_audit, sees_items, sees_people
+from muster.web.navigation import (
+    counts_open_to,
+    may_audit,
+    may_import,
+    sees_items,
+    sees_people,
+)
 
 register = template.Library()
 
@@ -29,6 +35,14 @@ def muster_nav(context: dict[str, Any]) -> dict[str, Any]:
         if scope.may("custody.change"):
             links.append((reverse("web:issue"), _("Issue")))
             links.append((reverse("web:return"), _("Return")))
+        if counts_open_to(scope):
+            links.append((reverse("web:counts"), _("Counts")))
+        if sees_items(scope):
+            links.append((reverse("web:transfers"), _("Transfers")))
+        if sees_items(scope) or sees_people(scope):
+            links.append((reverse("web:incidents"), _("Incidents")))
+        if may_import(scope):
+            links.append((reverse("imports:index"), _("Imports")))
         if scope.person_id is not None:
             links.append((reverse("web:person", args=[scope.person_id]), _("My record")))
         if may_audit(scope):

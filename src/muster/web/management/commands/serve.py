@@ -24,6 +24,13 @@ class Command(BaseCommand):
             default=int(os.environ.get("MUSTER_WORKERS", "2")),
             help="worker processes (default 2, or MUSTER_WORKERS)",
         )
+        parser.add_argument(
+            "--timeout",
+            type=int,
+            default=int(os.environ.get("MUSTER_REQUEST_TIMEOUT", "120")),
+            help="seconds a request may take before its worker is restarted (default 120, or "
+            "MUSTER_REQUEST_TIMEOUT): a browser import of 100,000 rows takes about 20 s",
+        )
         parser.add_argument("--pid", help="write the server's process id to this file")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,6 +44,8 @@ class Command(BaseCommand):
             f"{options['host']}:{options['port']}",
             "--workers",
             str(options["workers"]),
+            "--timeout",
+            str(options["timeout"]),
             "--access-logfile",
             "-",
         ]

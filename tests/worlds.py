@@ -1,5 +1,8 @@
-"""An armory to test against: the national policy, a vault at battalion level, an armorer and a
-commander who may authorise, rifles, and a volunteer vetted to hold one."""
+"""The worlds tests build, shared by the database and browser tests (loaded by
+tests/conftest.py as a plugin): a small organisation (one region with a battalion and a
+company, and another region), and an armory in it: the national policy, a vault at battalion
+level, an armorer and a commander who may authorise, rifles, and a volunteer vetted to hold
+one."""
 
 from __future__ import annotations
 
@@ -19,8 +22,55 @@ from muster.armory.services.catalogue import (
     register_model,
 )
 from muster.core.actors import Actor
+from muster.people.services import NewPerson, create_unit, register_person
 from muster.policy.services import load_policy
 from muster.vetting.services import NewQualification, award_qualifications
+
+
+@pytest.fixture
+def org(db, actor):
+    region = create_unit(
+        actor=actor, code="R1", name="Northern Region", kind="region", jurisdiction="national"
+    )
+    battalion = create_unit(
+        actor=actor, code="R1-B1", name="1st Battalion", kind="battalion", parent=region
+    )
+    company = create_unit(
+        actor=actor, code="R1-B1-C1", name="A Company", kind="company", parent=battalion
+    )
+    other = create_unit(
+        actor=actor, code="R2", name="Southern Region", kind="region", jurisdiction="national"
+    )
+    return {"region": region, "battalion": battalion, "company": company, "other_region": other}
+
+
+@pytest.fixture
+def make_person(org, actor):
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides):
+        n = next(counter)
+        fields = {
+            "national_id": f"ID{n:06d}",
+            "family_name": "Koval",
+            "given_name": f"Petro{n}",
+            "unit": org["company"],
+            "status": "active",
+            "joined_on": dt.date(2024, 3, 1),
+            "birth_date": dt.date(1985, 6, 15),
+        }
+        fields.update(overrides)
+        return register_person(actor=actor, person=NewPerson(**fields))
+
+    return make
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Argon2 is deliberately slow (~0.2 s a hash); tests that make many users use a fast
+    hasher. test_accounts checks that the configured hasher is Argon2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 NATIONAL = (Path(muster.policy.__file__).parent / "examples" / "national-2026.yaml").read_text()
 PASSWORD = "correct horse battery staple"
@@ -132,8 +182,8 @@ def vet_for_rifle(person, actor, *, psych_on=None):
 def vetted_rifleman(armory, make_person, actor):
     """Makes more volunteers vetted for a rifle."""
 
-    def make(national_id):
-        person = make_person(national_id=national_id)
+    def make(national_id, **fields):
+        person = make_person(national_id=national_id, **fields)
         vet_for_rifle(person, actor)
         return person
 
@@ -142,6 +192,6 @@ def vetted_rifleman(armory, make_person, actor):
 
 @pytest.fixture
 def rifleman(armory, make_person, actor):
-    person = make_person(national_id="VD50000001")
+    person = make_person(national_id="VD50000001", family_name="Shevchenko", given_name="Taras")
     vet_for_rifle(person, actor)
     return person

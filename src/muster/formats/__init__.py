@@ -1,0 +1,1 @@
+"""Date and number formats that override Django's per language (FORMAT_MODULE_PATH)."""
