@@ -9,7 +9,7 @@ PORT ?= 8000
 demo:
 	scripts/bootstrap.sh demo
 	$(MUSTER) migrate --no-input -v 0
-	$(MUSTER) demo --if-empty
+	MUSTER_HOST=$(HOST) MUSTER_PORT=$(PORT) $(MUSTER) demo --if-empty
 	$(MUSTER) serve --host $(HOST) --port $(PORT)
 
 demo-reset:

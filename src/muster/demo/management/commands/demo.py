@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from types import TracebackType
 from typing import IO, Any, cast
@@ -26,7 +27,14 @@ from muster.demo.plan import RegionSpec, scale_regions
 from muster.journal import log
 from muster.people.models import Person
 
-URL = "http://127.0.0.1:8000/"
+
+def _url() -> str:
+    """Where `muster serve` (and `make demo`) will listen: MUSTER_HOST and MUSTER_PORT, which
+    `make demo HOST=… PORT=…` passes on, else 127.0.0.1:8000."""
+    host = os.environ.get("MUSTER_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('MUSTER_PORT', '8000')}/"
+
+
 # How the summary names each place, in the order it lists them.
 PLACES = {
     "site": "at a site", "person": "issued", "in_transit": "in transit",
@@ -170,7 +178,10 @@ class Command(MusterCommand):
         width = max(len(user.username) for user in summary.users)
         for user in summary.users:
             out(f"  {user.username:<{width}} {user.roles}")
-        out(f"Start the web application (make demo does), then open {URL} (admin at /admin/)")
+        out(
+            f"Start the web application (make demo does), then open {_url()} and sign in "
+            "with an account above (admin at /admin/)"
+        )
 
 
 class _RichProgress:
