@@ -97,6 +97,26 @@ def test_locked_account_is_refused_with_the_right_password_and_the_same_message(
     assert len(entries("user.locked")) == 1  # attempts during the lock do not extend it
 
 
+def test_an_account_locked_while_its_password_was_checked_is_refused(anna, monkeypatch):
+    """The hash is checked outside the row lock (so checks do not queue); failures elsewhere
+    that lock the account meanwhile still refuse the right password."""
+    checking = User.check_password
+    meanwhile = [True]
+
+    def others_fail_meanwhile(user, raw):
+        right = checking(user, raw)
+        if meanwhile.pop() if meanwhile else False:
+            for _ in range(LIMIT):
+                fail()  # someone guessing at the same time locks the account
+        return right
+
+    monkeypatch.setattr(User, "check_password", others_fail_meanwhile)
+    refused = fail(password=PASSWORD)
+
+    assert isinstance(refused, AccountLocked)
+    assert entries("user.login_failed")[-1]["data"]["reason"] == "locked"
+
+
 def test_lock_ends_after_its_time(anna):
     for _ in range(LIMIT):
         fail()

@@ -58,29 +58,48 @@ def check_password(*, username: str, password: str) -> User:
     """
     from muster.accounts.totp import has_second_factor
 
+    # The password hash (Argon2, ~0.2 s of CPU) is checked outside the row lock, so that
+    # checks of one account (a second person confirming many issues) do not queue behind each
+    # other; the count and the lock are then read again under the lock and decide.
+    if locked_until(username) is not None:
+        return _refuse_while_locked(username)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        User().set_password(password)  # as long as a real check, so timing says nothing
+        reason = "password"
+    elif not user.check_password(password):
+        reason = "password"
+    elif not user.is_active:
+        reason = "inactive"
+    else:
+        reason = ""
     with transaction.atomic():
         state = _state_for_update(username)
-        now = timezone.now()
-        if state.locked_until is not None and state.locked_until > now:
-            user = User.objects.filter(username=username).first()
-            if user is not None:
-                _journal_failure(user, "locked", state)
-            refusal: AuthenticationFailed = _locked(username, state.locked_until)
-        else:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                User().set_password(password)  # as long as a real check, so timing says nothing
-                reason = "password"
-            elif not user.check_password(password):
-                reason = "password"
-            elif not user.is_active:
-                reason = "inactive"
-            else:
-                if not has_second_factor(user):
-                    _reset(state)
-                return user
+        if state.locked_until is not None and state.locked_until > timezone.now():
+            refusal: AuthenticationFailed = _locked_attempt(user, state)
+        elif reason:
             refusal = _fail(state, user, reason)
+        else:
+            assert user is not None
+            if not has_second_factor(user):
+                _reset(state)
+            return user
     raise refusal
+
+
+def _refuse_while_locked(username: str) -> User:
+    """Refuse an attempt on a locked account (journaled for a real user), checking nothing."""
+    with transaction.atomic():
+        state = _state_for_update(username)
+        refusal = _locked_attempt(User.objects.filter(username=username).first(), state)
+    raise refusal
+
+
+def _locked_attempt(user: User | None, state: LoginState) -> AuthenticationFailed:
+    assert state.locked_until is not None
+    if user is not None:
+        _journal_failure(user, "locked", state)
+    return _locked(state.username, state.locked_until)
 
 
 def record_failure(*, user: User, reason: str) -> AuthenticationFailed:
@@ -88,10 +107,8 @@ def record_failure(*, user: User, reason: str) -> AuthenticationFailed:
     return the error to raise (after this transaction commits)."""
     with transaction.atomic():
         state = _state_for_update(user.get_username())
-        now = timezone.now()
-        if state.locked_until is not None and state.locked_until > now:
-            _journal_failure(user, "locked", state)
-            return _locked(user.get_username(), state.locked_until)
+        if state.locked_until is not None and state.locked_until > timezone.now():
+            return _locked_attempt(user, state)
         return _fail(state, user, reason)
 
 
