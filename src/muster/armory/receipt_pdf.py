@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from muster.armory.receipts import HandReceipt, ProvedItem
-from muster.documents.pdf import Pdf, render_pdf
+from muster.documents.pdf import Pdf, render_document
 from muster.documents.qr import MODULE_MM, PrintedCode, qr_code
-
-FORCE_NAME = "Muster"
 
 
 @dataclass(frozen=True)
@@ -28,10 +26,9 @@ def proof_codes(receipt: HandReceipt) -> list[ProofCode]:
 
 def hand_receipt_pdf(receipt: HandReceipt) -> Pdf:
     codes = proof_codes(receipt)
-    return render_pdf(
+    return render_document(
         "armory/hand_receipt.html",
         {
-            "force": FORCE_NAME,
             "receipt": receipt,
             "person": receipt.person,
             "codes": codes,
