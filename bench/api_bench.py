@@ -12,9 +12,12 @@ free port (its process id in a file, stopped by that id afterwards), and BENCH_A
 threads, each with its own keep-alive connection, its own items and its own volunteers, run
 `POST /api/v1/custody/issue` then `POST /api/v1/custody/return` for BENCH_API_SECONDS:
 
-- `radio`: the policy asks no second person for a radio, so no password is checked;
+- `radio`: the policy asks no second person for a radio;
 - `firearm`: the two-person rule: the commander confirms every issue and return with their
-  password (`second_username`/`second_password`), checked with Argon2 each time.
+  own API token (`second_token`), as a script acting for both people does;
+- `firearm-password`: the same, the commander confirming with their password
+  (`second_username`/`second_password`), checked with Argon2 each time (deliberately slow:
+  its cost per check is measured and reported too).
 
 Afterwards the database must show every item back in its home site and exactly one
 `custody.issued` and one `custody.returned` journal entry per cycle. Results:
@@ -37,7 +40,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +60,8 @@ TARGET_CYCLES = 300.0
 DATABASE = "muster_api_bench"
 RADIO_MODEL = "RAD-DMR-U"
 RIFLE_MODEL = "RFL-556"
+# Each run's equipment category (the firearm runs share the rifles).
+CATEGORY_CODE = {"radio": "radio", "firearm": "firearm", "firearm-password": "firearm"}
 MUSTER = Path(sys.executable).with_name("muster")
 
 
@@ -152,11 +157,13 @@ class CpuMeter:
     """CPU time over a block: the whole machine's (from /proc/stat), this process's and the
     given processes' (from /proc/PID/stat), in seconds, and the wall time."""
 
-    def __init__(self, pids: list[int]) -> None:
+    def __init__(self, pids: list[int], database_pids: Sequence[int] = ()) -> None:
         self.pids = pids
+        self.database_pids = list(database_pids)
 
     def __enter__(self) -> CpuMeter:
         self._machine, self._procs = _machine_ticks(), _process_ticks(self.pids)
+        self._database = _process_ticks(self.database_pids)
         self._self = resource.getrusage(resource.RUSAGE_SELF)
         self._wall = time.perf_counter()
         return self
@@ -165,6 +172,7 @@ class CpuMeter:
         tick = os.sysconf("SC_CLK_TCK")
         wall = time.perf_counter() - self._wall
         end, procs = _machine_ticks(), _process_ticks(self.pids)
+        database = _process_ticks(self.database_pids)
         busy = sum(b - a for a, b in zip(self._machine[:3], end[:3], strict=True))
         idle = sum(b - a for a, b in zip(self._machine[3:5], end[3:5], strict=True))
         me = resource.getrusage(resource.RUSAGE_SELF)
@@ -173,6 +181,11 @@ class CpuMeter:
             "machine_busy_share": round(busy / max(1, busy + idle), 3),
             "server_workers_cpu_seconds": round(
                 sum(procs.get(p, 0) - self._procs.get(p, 0) for p in self.pids) / tick, 2
+            ),
+            "database_backends_cpu_seconds": round(
+                sum(database.get(p, 0) - self._database.get(p, 0) for p in self.database_pids)
+                / tick,
+                2,
             ),
             "client_cpu_seconds": round(
                 me.ru_utime + me.ru_stime - self._self.ru_utime - self._self.ru_stime, 2
@@ -207,6 +220,7 @@ class World:
     radios: list[str]
     token: str
     second: str
+    second_token: str
 
 
 def prepare_world(people: int) -> World:
@@ -242,6 +256,10 @@ def prepare_world(people: int) -> World:
     )
     armorer = User.objects.get(username="armorer")
     _, token = create_token(actor=Actor.for_user(armorer), user=armorer, name="api bench")
+    commander = User.objects.get(username="commander")
+    _, second_token = create_token(
+        actor=Actor.for_user(commander), user=commander, name="api bench (second person)"
+    )
 
     def serials(model: str) -> list[str]:
         return list(
@@ -257,6 +275,7 @@ def prepare_world(people: int) -> World:
         radios=serials(RADIO_MODEL),
         token=token,
         second="commander",
+        second_token=second_token,
     )
 
 
@@ -286,11 +305,11 @@ def client(
     serials = (world.radios if category == "radio" else world.rifles)[mine::of]
     people = world.people[mine::of]
     model = RADIO_MODEL if category == "radio" else RIFLE_MODEL
-    second = (
-        {"second_username": world.second, "second_password": PASSWORD}
-        if category == "firearm"
-        else {}
-    )
+    second = {
+        "radio": {},
+        "firearm": {"second_token": world.second_token},
+        "firearm-password": {"second_username": world.second, "second_password": PASSWORD},
+    }[category]
     headers = {"Authorization": f"Bearer {world.token}", "Content-Type": "application/json"}
     connection = server.connection()
     start.wait()
@@ -356,14 +375,18 @@ def measure(
     warm = _run_clients(server, world, category, clients, 2.0)
     if warm["errors"]:
         sys.exit(f"the warm-up failed: {warm['errors'][:3]}")
-    _check_all_home(category)
+    _check_all_home(CATEGORY_CODE[category])
     before = journal_size()
-    with CpuMeter(server.worker_pids()) as cpu:
+    with CpuMeter(server.worker_pids(), _server_backends()) as cpu:
         run = _run_clients(server, world, category, clients, seconds)
-    checks = _check_after(category, before, run["cycles"])
+    checks = _check_after(CATEGORY_CODE[category], before, run["cycles"])
     return {
         "category": category,
-        "second_person": category == "firearm",
+        "second_person": {
+            "radio": None,
+            "firearm": "API token",
+            "firearm-password": "password (Argon2)",
+        }[category],
         "clients": clients,
         "duration_seconds": seconds,
         "elapsed_seconds": round(cpu.result["wall_seconds"], 2),
@@ -377,9 +400,30 @@ def measure(
         "errors": run["errors"][:10],
         "error_count": len(run["errors"]),
         "cpu": cpu.result,
+        "cpu_ms_per_request": {
+            part: round(1000 * cpu.result[key] / max(1, 2 * run["cycles"]), 2)
+            for part, key in (
+                ("server_workers", "server_workers_cpu_seconds"),
+                ("database_backends", "database_backends_cpu_seconds"),
+                ("clients", "client_cpu_seconds"),
+            )
+        },
         "load_average": os.getloadavg(),
         "checks": checks,
     }
+
+
+def _server_backends() -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database for the server's workers
+    (their connections persist, CONN_MAX_AGE), not this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _run_clients(
@@ -521,7 +565,9 @@ def run(
                 f"{latency['issue'].get('p99_ms')} ms; return p50/p95/p99 "
                 f"{latency['return'].get('p50_ms')}/{latency['return'].get('p95_ms')}/"
                 f"{latency['return'].get('p99_ms')} ms; machine busy "
-                f"{found['cpu']['machine_busy_share']:.0%}; checks "
+                f"{found['cpu']['machine_busy_share']:.0%}; CPU ms per request: server "
+                f"{found['cpu_ms_per_request']['server_workers']}, database "
+                f"{found['cpu_ms_per_request']['database_backends']}; checks "
                 f"{'ok' if found['checks']['journal_as_expected'] and not found['checks']['items_out_of_place'] else 'FAILED'}",
                 flush=True,
             )
@@ -554,14 +600,16 @@ def main() -> None:
         help="gunicorn workers of `muster serve` (default 2, as it serves by default)",
     )  # fmt: skip
     parser.add_argument(
-        "--categories", default=os.environ.get("BENCH_API_CATEGORIES", "radio,firearm"),
-        help="comma-separated: radio (no second person), firearm (two-person rule)",
+        "--categories",
+        default=os.environ.get("BENCH_API_CATEGORIES", "radio,firearm,firearm-password"),
+        help="comma-separated: radio (no second person), firearm (two-person rule, the second "
+        "person's API token), firearm-password (the same with their password)",
     )  # fmt: skip
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     categories = [c for c in args.categories.split(",") if c]
-    if not set(categories) <= {"radio", "firearm"}:
-        sys.exit("--categories: radio, firearm")
+    if not set(categories) <= set(CATEGORY_CODE):
+        sys.exit(f"--categories: {', '.join(CATEGORY_CODE)}")
     if args.people < args.clients:
         sys.exit("--people must be at least --clients (each client needs its own)")
     result = run(

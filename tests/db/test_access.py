@@ -15,13 +15,18 @@ from muster.access.scope import (
     people_in,
     require,
     scope_of,
+    sees_person,
+    sees_site,
     sites_in,
     units_in,
+    unseen_items,
     visible,
+    visible_person,
 )
 from muster.accounts.models import User
 from muster.accounts.services import grant_role
 from muster.armory.models import Item, Site, SiteCustodian
+from muster.armory.selectors import items_by_serials
 from muster.armory.services.catalogue import (
     NewItem,
     create_site,
@@ -123,6 +128,37 @@ def test_items_follow_their_sites_and_holders(world):
     assert seen["vol"] == {"ARM-B3-1"}  # what they hold
     assert seen["keeper"] == {"ARM-B3-1"}  # its home site
     assert seen["auditor"] == {"ARM-B1-1", "ARM-B3-1"}
+
+
+USERS = ("hq", "auditor", "admin1", "cmd_b1", "vet", "arm_b1", "vol", "keeper")
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_the_one_record_checks_agree_with_the_queries(world, username):
+    """The hot paths (the API's issue and return) ask about one person or item without a
+    query; their answer must be the queries' for every record."""
+    Item.objects.filter(serial="ARM-B3-1").update(
+        place="person", site=None, holder=world["c1"], issue_kind="assignment",
+        issued_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+    )  # held in another region than its home  # fmt: skip
+    scope = scope_of(User.objects.get(username=username))
+    for person in Person.objects.select_related("unit"):
+        seen = people_in(scope).filter(pk=person.pk).exists()
+        assert sees_person(scope, person.pk, person.unit.path) == seen, person
+        if seen:
+            assert visible_person(scope, person.pk, "person") == person
+        else:
+            with pytest.raises(NotFound):
+                visible_person(scope, person.pk, "person")
+    for site in Site.objects.select_related("unit"):
+        assert (
+            sees_site(scope, site.pk, site.unit.path) == sites_in(scope).filter(pk=site.pk).exists()
+        )
+    items = items_by_serials(["ARM-B1-1", "ARM-B3-1"])
+    hidden = set(
+        Item.objects.exclude(pk__in=items_in(scope).values("pk")).values_list("pk", flat=True)
+    )
+    assert {i.pk for i in unseen_items(scope, items)} == hidden
 
 
 def test_a_record_outside_the_scope_is_not_found(world):

@@ -18,6 +18,7 @@ existence is not revealed. A grant on no unit covers everything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -26,9 +27,11 @@ from typing import TypeVar
 from django.db.models import Model, Q, QuerySet
 
 from muster.accounts.choices import Role
-from muster.accounts.models import RoleGrant, User
-from muster.armory.models import Incident, InventoryCount, Item, Site, SiteCustodian, Transfer
+from muster.accounts.models import User
+from muster.armory.models import Incident, InventoryCount, Item, Site, Transfer
+from muster.core import rows
 from muster.core.errors import DomainError, NotFound
+from muster.core.reference import STAMP_SQL, UNREAD
 from muster.people.models import Person, Unit
 
 M = TypeVar("M", bound=Model)
@@ -83,32 +86,54 @@ class Scope:
 NOBODY = Scope(None, frozenset(), False, (), (), frozenset(), None)
 
 
-def scope_of(user: User | None) -> Scope:
-    """The scope of `user` (nobody's for an anonymous or inactive user)."""
+def scope_of(user: User | None, *, stamp: str | None = UNREAD) -> Scope:
+    """The scope of `user` (nobody's for an anonymous or inactive user), from the reference
+    snapshot (role grants, units and custodians change rarely; see armory.reference): no
+    query but the stamp's (none when the caller read it), and worked out once per user and
+    snapshot."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOBODY
-    grants = list(RoleGrant.objects.filter(user=user).select_related("unit"))
-    roles = frozenset(g.role for g in grants)
-    everything = any(g.role in (Role.HQ_STAFF, Role.AUDITOR) or g.unit is None for g in grants)
+    from muster.armory.reference import custody_reference
+
+    reference = custody_reference(stamp=stamp)
+    key = (user.pk, user.person_id)
+    found = reference.scopes.get(key)
+    if found is None:
+        grants = [
+            (role, None if unit_id is None else reference.unit(unit_id))
+            for role, unit_id in reference.grants.get(user.pk, ())
+        ]
+        kept = frozenset(site for site, keeper in reference.custodians if keeper == user.pk)
+        found = reference.scopes[key] = _scope(user.pk, user.person_id, grants, kept)
+    return found
+
+
+def _scope(
+    user_id: int,
+    person_id: int | None,
+    grants: list[tuple[str, Unit | None]],
+    kept: frozenset[int],
+) -> Scope:
+    roles = frozenset(role for role, _ in grants)
+    everything = any(role in (Role.HQ_STAFF, Role.AUDITOR) or unit is None for role, unit in grants)
     people_paths = {
-        _region_path(g.unit) if g.role == Role.VETTING_OFFICER else g.unit.path
-        for g in grants
-        if g.unit is not None and g.role != Role.VOLUNTEER
+        _region_path(unit) if role == Role.VETTING_OFFICER else unit.path
+        for role, unit in grants
+        if unit is not None and role != Role.VOLUNTEER
     }
     site_paths = {
-        g.unit.path
-        for g in grants
-        if g.unit is not None and g.role in (Role.ARMORER, Role.REGIONAL_ADMIN, Role.COMMANDER)
+        unit.path
+        for role, unit in grants
+        if unit is not None and role in (Role.ARMORER, Role.REGIONAL_ADMIN, Role.COMMANDER)
     }
-    kept = frozenset(SiteCustodian.objects.filter(user=user).values_list("site_id", flat=True))
     return Scope(
-        user_id=user.pk,
+        user_id=user_id,
         roles=roles,
         everything=everything,
         paths=_outermost(people_paths),
         site_paths=_outermost(site_paths),
         kept_site_ids=kept,
-        person_id=user.person_id,
+        person_id=person_id,
     )
 
 
@@ -125,6 +150,22 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
 
 def _under(field: str, paths: tuple[str, ...]) -> Q:
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths), Q(pk__in=[]))
+
+
+def _within(path: str, paths: tuple[str, ...]) -> bool:
+    return any(path.startswith(p) for p in paths)
+
+
+def sees_person(scope: Scope, person_id: int, unit_path: str) -> bool:
+    """`people_in`'s rule for one person whose unit's path is known (no query)."""
+    return scope.everything or person_id == scope.person_id or _within(unit_path, scope.paths)
+
+
+def sees_site(scope: Scope, site_id: int, unit_path: str) -> bool:
+    """`sites_in`'s rule for one site whose unit's path is known (no query)."""
+    return (
+        scope.everything or site_id in scope.kept_site_ids or _within(unit_path, scope.site_paths)
+    )
 
 
 def units_in(scope: Scope, units: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
@@ -161,6 +202,48 @@ def items_in(scope: Scope, items: QuerySet[Item] | None = None) -> QuerySet[Item
     return items.filter(
         Q(home_site__in=sites) | Q(site__in=sites) | Q(holder__in=people_in(scope).values("pk"))
     )
+
+
+def unseen_items(scope: Scope, items: Sequence[Item]) -> list[Item]:
+    """The items of `items` that `items_in` leaves out. Sites are judged by `sees_site` (their
+    unit comes with them); holders, only for items no seen site accounts for, by one query."""
+    if scope.everything:
+        return []
+
+    def site_seen(site: Site | None) -> bool:
+        return site is not None and sees_site(scope, site.pk, site.unit.path)
+
+    pending = [i for i in items if not (site_seen(i.home_site) or site_seen(i.site))]
+    holders = {i.holder_id for i in pending if i.holder_id is not None}
+    seen = (
+        set(people_in(scope, Person.objects.filter(pk__in=holders)).values_list("pk", flat=True))
+        if holders
+        else set()
+    )
+    return [i for i in pending if i.holder_id not in seen]
+
+
+def visible_person(scope: Scope, pk: int, what: str) -> Person:
+    """The person `pk` if `scope` sees them (`sees_person`), else NotFound, as `visible` on
+    `people_in` answers, in one prepared statement (their unit from the reference)."""
+    from muster.armory.reference import custody_reference
+
+    table = Person._meta.db_table
+    with rows.cursor() as found:
+        found.execute(
+            f'SELECT {STAMP_SQL}, {rows.select_list(Person)} FROM "{table}" WHERE "id" = %s', [pk]
+        )
+        got = found.fetchall()
+    if got:
+        (person,) = rows.instances(Person, [got[0][1:]])
+        reference = custody_reference(stamp=got[0][0])
+        if person.unit_id not in reference.units:  # a unit made after the snapshot was read
+            reference = custody_reference(fresh=True)
+        unit = reference.unit(person.unit_id)
+        if sees_person(scope, person.pk, unit.path):
+            person._state.fields_cache["unit"] = unit
+            return person
+    raise NotFound.single(what, "id", "no such record", str(pk))
 
 
 def counts_in(scope: Scope) -> QuerySet[InventoryCount]:

@@ -17,9 +17,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from muster.access.scope import Forbidden
-from muster.accounts.models import ApiToken, User
+from muster.accounts.models import ApiToken, LoginState, User
+from muster.core import rows
 from muster.core.actors import Actor
-from muster.core.errors import NotFound, RegistryError
+from muster.core.errors import AuthenticationFailed, NotFound, RegistryError
+from muster.core.reference import STAMP_SQL
 from muster.journal.services import Change, record_change
 
 SCHEME = "mst"
@@ -40,24 +42,72 @@ def _prefix_of(raw: str) -> str | None:
 
 
 def user_for_token(raw: str) -> User | None:
-    """The active user whose unrevoked token this is, else None.
+    """The active user whose unrevoked token this is, else None; None too while the account
+    is locked after failed sign-ins (the lock stops every way in)."""
+    found = authenticate_token(raw)
+    return found[0] if found is not None else None
 
-    The hash is compared in constant time; last_used_at moves at most once a minute.
-    """
+
+def authenticate_token(raw: str) -> tuple[User, str | None] | None:
+    """As `user_for_token`, with the reference stamp read in the same statement (for
+    access.scope.scope_of). One prepared statement reads the token, its user, the lock and
+    the stamp; the hash is compared in constant time; last_used_at moves at most once a
+    minute."""
     prefix = _prefix_of(raw.strip())
-    token = (
-        ApiToken.objects.select_related("user").filter(prefix=prefix).first() if prefix else None
-    )
+    found = _token_row(prefix) if prefix else None
+    token, user, lock, stamp = found if found is not None else (None, None, None, None)
     expected = token.hash if token is not None else _DUMMY_HASH
     matches = hmac.compare_digest(expected, hash_token(raw.strip()))
-    if token is None or not matches or token.revoked_at is not None or not token.user.is_active:
+    if token is None or user is None or not matches or token.revoked_at is not None:
         return None
     now = timezone.now()
+    if not user.is_active or (lock is not None and lock > now):
+        return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOUCH_EVERY)
         ).update(last_used_at=now)
-    return token.user
+    return user, stamp
+
+
+def _token_row(prefix: str) -> tuple[ApiToken, User, dt.datetime | None, str | None] | None:
+    """The token with this prefix, its user, and when the user's sign-in lock ends (None
+    without a lock row); the lock row is keyed by username (accounts.throttle)."""
+    tokens, users = ApiToken._meta.db_table, User._meta.db_table
+    states = LoginState._meta.db_table
+    sql = (
+        f"SELECT {rows.select_list(ApiToken)}, {rows.select_list(User)}, {STAMP_SQL}, "
+        f"{rows.select_list(LoginState)} "
+        f'FROM "{tokens}" JOIN "{users}" ON "{users}"."id" = "{tokens}"."user_id" '
+        f'LEFT JOIN "{states}" ON "{states}"."username" = "{users}"."username" '
+        f'WHERE "{tokens}"."prefix" = %s'
+    )
+    with rows.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        got = cursor.fetchone()
+    if got is None:
+        return None
+    split = len(ApiToken._meta.concrete_fields)
+    state_at = split + len(User._meta.concrete_fields)
+    (token,) = rows.instances(ApiToken, [got[:split]])
+    (user,) = rows.instances(User, [got[split:state_at]])
+    stamp = got[state_at]
+    state_at += 1
+    state = rows.instances(LoginState, [got[state_at:]])[0] if got[state_at] is not None else None
+    token._state.fields_cache["user"] = user
+    return token, user, state.locked_until if state is not None else None, stamp
+
+
+def confirm_second_person_by_token(raw: str) -> Actor:
+    """The second person of a two-person action, proved by their own API token (a script
+    acting for two people holds both tokens): the token must be theirs and in force, and
+    their account active and not locked."""
+    user = user_for_token(raw)
+    if user is None:
+        raise AuthenticationFailed.single(
+            "second person", "second_token", "is not an API token in force of an active account"
+        )
+    return Actor.for_user(user)
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:

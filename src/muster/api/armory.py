@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -11,7 +12,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
 from muster.access.reads import record_person_read
-from muster.access.scope import items_in, people_in, require, sites_in, visible
+from muster.access.scope import items_in, require, sites_in, visible, visible_person
 from muster.api.common import actor, scope, second_person, visible_items
 from muster.api.errors import Refused, decision_body
 from muster.api.schemas import (
@@ -47,7 +48,7 @@ def _items(request: HttpRequest) -> QuerySet[Item]:
 
 
 def _person(request: HttpRequest, person_id: int) -> Person:
-    return visible(people_in(scope(request)), person_id, f"person {person_id}")
+    return visible_person(scope(request), person_id, f"person {person_id}")
 
 
 def _site(request: HttpRequest, code: str, *, anywhere: bool = False) -> Site:
@@ -123,7 +124,7 @@ def issue(request: HttpRequest, payload: IssueIn) -> Status[dict[str, Any]]:
     refusal by policy (not eligible, over quota) is 422 with the decision and its reasons."""
     require(scope(request), "custody.change", f"issue to {payload.person_id}")
     acting = actor(request)
-    second = second_person(request, payload.second_username, payload.second_password)
+    second = second_person(payload)
     person = _person(request, payload.person_id)
     items = visible_items(scope(request), payload.serials, payload.model)
     outcome = issue_items(
@@ -142,12 +143,11 @@ def issue(request: HttpRequest, payload: IssueIn) -> Status[dict[str, Any]]:
             outcome.decisions,
             outcome.refusals,
         )
-    issued = Item.objects.select_related(*ITEM_RELATED).filter(pk__in=[i.pk for i in items])
     return Status(
         201,
         {
             "person_id": person.pk,
-            "items": list(issued.order_by("model__code", "serial")),
+            "items": by_model_and_serial(outcome.items),
             "decisions": [decision_body(d) for d in outcome.decisions],
             "journal_seqs": list(outcome.journal_seqs),
         },
@@ -159,20 +159,21 @@ def return_(request: HttpRequest, payload: ReturnIn) -> list[Item]:
     """Take items back from the volunteer who holds them, into their home site."""
     require(scope(request), "custody.change", f"return from {payload.person_id}")
     acting = actor(request)
-    second = second_person(request, payload.second_username, payload.second_password)
+    second = second_person(payload)
     person = _person(request, payload.person_id)
     items = visible_items(scope(request), payload.serials, payload.model)
-    return_items(
+    returned = return_items(
         actor=acting,
         second=second,
         person=person,
         returns=[Returned(i.pk, payload.condition, payload.note) for i in items],
     )
-    return list(
-        Item.objects.select_related(*ITEM_RELATED)
-        .filter(pk__in=[i.pk for i in items])
-        .order_by("model__code", "serial")
-    )
+    return by_model_and_serial(returned)
+
+
+def by_model_and_serial(items: Iterable[Item]) -> list[Item]:
+    """Items as an operation left them (the services keep their instances current)."""
+    return sorted(items, key=lambda i: (i.model.code, i.serial))
 
 
 @router.post("/custody/missing", response=responses(201, IncidentOut), tags=["custody"])

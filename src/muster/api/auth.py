@@ -16,11 +16,13 @@ class TokenAuth(HttpBearer):
     """An API token created by its owner; resolved (and checked) by muster.accounts.tokens."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
-        from muster.accounts.tokens import user_for_token
+        from muster.accounts.tokens import authenticate_token
 
-        user = user_for_token(token)
-        if user is None or not user.is_active:
+        found = authenticate_token(token)
+        if found is None:
             return None
+        user, stamp = found
+        request._muster_stamp = stamp  # type: ignore[attr-defined]  # for api.common.scope
         return user
 
 

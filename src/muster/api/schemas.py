@@ -236,6 +236,11 @@ class SecondPerson(Schema):
     second_password: str | None = Field(
         None, max_length=200, description="the second person's own password"
     )
+    second_token: str | None = Field(
+        None,
+        max_length=200,
+        description="instead of a username and password: the second person's own API token",
+    )
 
 
 class IssueIn(SecondPerson):

@@ -11,16 +11,16 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
 from muster.accounts.models import RoleGrant
-from muster.armory.models import Category, EquipmentModel, Site, SiteCustodian
-from muster.core.reference import UNREAD, StampedCache
-from muster.core.rows import build, converted, select_list
+from muster.armory.models import Category, EquipmentModel, Item, Site, SiteCustodian
+from muster.core.reference import STAMP_SQL, UNREAD, StampedCache
+from muster.core.rows import build, converted, cursor, instances, select_list
 from muster.people.models import Unit
 from muster.people.selectors import ancestor_ids, region_and_jurisdiction_in
 from muster.policy.models import PolicyVersion
@@ -48,6 +48,8 @@ class CustodyReference:
     # under one snapshot); filling them in from several threads is harmless.
     _contexts: dict[int, tuple[int, str]] = field(default_factory=dict)
     _ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    # access.scope's scopes, by (user id, person id), worked out on first use.
+    scopes: dict[tuple[int, int | None], Any] = field(default_factory=dict)
 
     # --- instances -------------------------------------------------------------------------
 
@@ -109,9 +111,9 @@ class CustodyReference:
 
 def _rows(model: type[Any]) -> dict[int, Row]:
     """Every row of `model`'s table, converted as the ORM converts them, by primary key."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT {select_list(model)} FROM "{model._meta.db_table}"')
-        return {row[0]: tuple(row) for row in converted(model, cursor.fetchall())}
+    with connection.cursor() as found:
+        found.execute(f'SELECT {select_list(model)} FROM "{model._meta.db_table}"')
+        return {row[0]: tuple(row) for row in converted(model, found.fetchall())}
 
 
 def _load() -> CustodyReference:
@@ -161,3 +163,39 @@ def reference_of(site: Site) -> CustodyReference:
 def sites_of(reference: CustodyReference, ids: Iterable[int | None]) -> dict[int, Site]:
     """One instance per site id (shared by the items of one operation)."""
     return {pk: reference.site(pk) for pk in set(ids) if pk is not None}
+
+
+def with_reference(items: list[Item], *, stamp: str | None = UNREAD) -> list[Item]:
+    """`items` with their model (and category) and sites taken from the snapshot of `stamp`
+    (read now when not given), loaded again if an item names one registered after it."""
+    reference = custody_reference(stamp=stamp)
+    if any(
+        i.model_id not in reference.models or i.home_site_id not in reference.sites for i in items
+    ):
+        reference = custody_reference(fresh=True)  # registered after this snapshot was read
+    models = {pk: reference.model(pk) for pk in {i.model_id for i in items}}
+    sites = sites_of(
+        reference, [pk for i in items for pk in (i.site_id, i.home_site_id, i.transit_to_id)]
+    )
+    for item in items:
+        cache = item._state.fields_cache
+        cache["model"] = models[item.model_id]
+        cache["home_site"] = sites[item.home_site_id]
+        cache["site"] = sites.get(item.site_id)  # type: ignore[arg-type]
+        cache["transit_to"] = sites.get(item.transit_to_id)  # type: ignore[arg-type]
+    return items
+
+
+def read_items(where: str, params: Sequence[Any]) -> list[Item]:
+    """The items WHERE `where` (plain SQL over the item table), by id, each with its model
+    and sites from the snapshot: one prepared statement, which also reads the stamp."""
+    sql = (
+        f'SELECT {STAMP_SQL}, {select_list(Item)} FROM "{Item._meta.db_table}" '
+        f'WHERE {where} ORDER BY "id"'
+    )
+    with cursor() as found:
+        found.execute(sql, list(params))
+        got = found.fetchall()
+    if not got:
+        return []
+    return with_reference(instances(Item, [row[1:] for row in got]), stamp=got[0][0])

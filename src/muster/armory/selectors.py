@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from muster.armory.models import Item, Lot, LotBalance, Site
+from muster.armory.reference import read_items
 from muster.core.errors import NotFound, Problem
 from muster.journal.models import JournalEntry
 from muster.people.models import Person
@@ -40,19 +41,19 @@ def item_heads(items: QuerySet[Item] | None = None) -> Iterator[tuple[str, int |
 
 
 def items_by_serials(serials: Sequence[str], model_code: str | None = None) -> list[Item]:
-    """The items with these serial numbers, in the order given, in one query; every serial that
-    is unknown, ambiguous (two models) or named twice is reported at once."""
+    """The items with these serial numbers, in the order given, in one query, with their model
+    and sites (armory.reference); every serial that is unknown, ambiguous (two models) or
+    named twice is reported at once."""
     problems = []
     seen: set[str] = set()
     for serial in serials:
         if serial in seen:
             problems.append(Problem(f"item {serial}", "serial", "is named twice"))
         seen.add(serial)
-    found = Item.objects.filter(serial__in=seen).select_related(
-        "model__category", "site", "holder", "home_site"
-    )
+    wanted = sorted(seen)
+    found = read_items(f'"serial" IN ({", ".join(["%s"] * len(wanted))})', wanted) if wanted else []
     if model_code:
-        found = found.filter(model__code=model_code)
+        found = [i for i in found if i.model.code == model_code]
     by_serial: dict[str, list[Item]] = {}
     for item in found:
         by_serial.setdefault(item.serial, []).append(item)
@@ -64,8 +65,8 @@ def items_by_serials(serials: Sequence[str], model_code: str | None = None) -> l
             )
             problems.append(Problem(f"item {serial}", "serial", rule))
         elif len(matches) > 1:
-            models = ", ".join(sorted(i.model.code for i in matches))
-            rule = f"several models have this serial ({models}); name the model too"
+            codes = ", ".join(sorted(i.model.code for i in matches))
+            rule = f"several models have this serial ({codes}); name the model too"
             problems.append(Problem(f"item {serial}", "model", rule))
     if problems:
         raise NotFound(problems)

@@ -7,14 +7,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
-from muster.accounts.models import User
+from muster.accounts.models import ApiToken, LoginState, User
 from muster.accounts.services import grant_role
+from muster.accounts.throttle import check_password
 from muster.accounts.tokens import create_token
 from muster.armory.models import Item
 from muster.core.actors import Actor
+from muster.core.errors import AuthenticationFailed
 from muster.journal.models import JournalEntry
 from muster.people.services import create_unit
 
@@ -191,6 +195,59 @@ def test_issue_and_return_round_trip_with_the_second_person(armorer, rifleman):
     ]
     assert history[1]["data"]["second_person"] == "commander"
     assert history[1]["actor"] == "armorer"
+
+
+def test_the_second_person_may_confirm_with_their_own_api_token(armorer, rifleman):
+    second = {"second_token": token_for("commander")}
+    body = {"person_id": rifleman.pk, "serials": ["R0001"]}
+    issued = armorer.post(f"{API}/custody/issue", {**body, **second}, "application/json")
+    assert issued.status_code == 201, issued.content
+    returned = armorer.post(f"{API}/custody/return", {**body, **second}, "application/json")
+    assert returned.status_code == 200, returned.content
+    history = armorer.get(f"{API}/items/{rifle().pk}/history").json()
+    assert [(e["kind"], e["data"].get("second_person")) for e in history[1:]] == [
+        ("custody.issued", "commander"),
+        ("custody.returned", "commander"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("second", "field"),
+    [
+        ({"second_token": "mst_nothing_here"}, "second_token"),
+        ({"second_token": "REVOKED"}, "second_token"),
+        ({"second_token": "COMMANDER", "second_username": "commander"}, "second_token"),
+        ({"second_password": PASSWORD}, "second_username"),
+    ],
+)
+def test_a_second_person_not_proved_is_refused_and_nothing_changes(
+    armorer, rifleman, second, field
+):
+    raw = token_for("commander")
+    if second.get("second_token") == "REVOKED":
+        ApiToken.objects.filter(user__username="commander").update(revoked_at=timezone.now())
+    if second.get("second_token") in {"REVOKED", "COMMANDER"}:
+        second = {**second, "second_token": raw}
+    body = {"person_id": rifleman.pk, "serials": ["R0001"], **second}
+    refused = armorer.post(f"{API}/custody/issue", body, "application/json")
+    assert assert_error(refused, 400, "invalid")["field"] == field
+    assert rifle().place == "site"
+
+
+def test_a_locked_accounts_token_stops_working_until_the_lock_ends(armorer, rifleman):
+    raw = token_for("commander")
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        with pytest.raises(AuthenticationFailed):
+            check_password(username="commander", password="wrong")
+    as_commander = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert as_commander.get(f"{API}/people").status_code == 401
+    body = {"person_id": rifleman.pk, "serials": ["R0001"], "second_token": raw}
+    refused = armorer.post(f"{API}/custody/issue", body, "application/json")
+    assert assert_error(refused, 400, "invalid")["field"] == "second_token"
+    LoginState.objects.filter(username="commander").update(
+        locked_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert as_commander.get(f"{API}/people").status_code == 200
 
 
 def test_a_refused_issue_is_422_with_the_decision_and_its_reasons(armorer, make_person):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from muster.armory.models import Item, Site
-from muster.armory.reference import custody_reference, reference_of, sites_of
+from muster.armory.reference import reference_of, with_reference
 from muster.armory.rules import RECEIVING_ROLES, move_problem
 from muster.core import rows
 from muster.core.actors import Actor
@@ -53,23 +53,7 @@ def lock_items(ids: Iterable[int]) -> list[Item]:
     (found,) = rows.batch([(lock_statement(len(wanted)), wanted)])  # BEGIN goes with it
     if not found:
         return []
-    items = rows.instances(Item, [row[1:] for row in found])
-    reference = custody_reference(stamp=found[0][0])
-    if any(
-        i.model_id not in reference.models or i.home_site_id not in reference.sites for i in items
-    ):
-        reference = custody_reference(fresh=True)  # registered after this snapshot was read
-    models = {pk: reference.model(pk) for pk in {i.model_id for i in items}}
-    sites = sites_of(
-        reference, [pk for i in items for pk in (i.site_id, i.home_site_id, i.transit_to_id)]
-    )
-    for item in items:
-        cache = item._state.fields_cache
-        cache["model"] = models[item.model_id]
-        cache["home_site"] = sites[item.home_site_id]
-        cache["site"] = sites.get(item.site_id)  # type: ignore[arg-type]
-        cache["transit_to"] = sites.get(item.transit_to_id)  # type: ignore[arg-type]
-    return items
+    return with_reference(rows.instances(Item, [row[1:] for row in found]), stamp=found[0][0])
 
 
 def lock_statement(count: int) -> str:

@@ -25,6 +25,13 @@ class Command(BaseCommand):
             help="worker processes (default 2, or MUSTER_WORKERS)",
         )
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("MUSTER_THREADS", "4")),
+            help="threads per worker (default 4, or MUSTER_THREADS): a thread waiting on the "
+            "database lets another work, and connections are kept alive between requests",
+        )
+        parser.add_argument(
             "--timeout",
             type=int,
             default=int(os.environ.get("MUSTER_REQUEST_TIMEOUT", "120")),
@@ -44,6 +51,10 @@ class Command(BaseCommand):
             f"{options['host']}:{options['port']}",
             "--workers",
             str(options["workers"]),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(options["threads"]),
             "--timeout",
             str(options["timeout"]),
             "--access-logfile",
