@@ -12,12 +12,15 @@ import muster.policy
 from muster.access.scope import (
     Forbidden,
     items_in,
+    may_at,
     people_in,
     require,
+    require_at,
     scope_of,
     sees_person,
     sees_site,
     sites_in,
+    units_for,
     units_in,
     unseen_items,
     visible,
@@ -36,7 +39,7 @@ from muster.armory.services.catalogue import (
 )
 from muster.core.actors import Actor
 from muster.core.errors import NotFound
-from muster.people.models import Person
+from muster.people.models import Person, Unit
 from muster.people.services import create_unit
 from muster.policy.services import load_policy
 
@@ -159,6 +162,29 @@ def test_the_one_record_checks_agree_with_the_queries(world, username):
         Item.objects.exclude(pk__in=items_in(scope).values("pk")).values_list("pk", flat=True)
     )
     assert {i.pk for i in unseen_items(scope, items)} == hidden
+
+
+def test_an_action_reaches_only_the_units_of_the_roles_giving_it(world, org, actor):
+    """Armorer in B1 and commander in B2: sees both, changes the roster only in B2."""
+    User.objects.create_user(username="mixed", password="x" * 12)
+    grant_role(actor=actor, username="mixed", role="armorer", unit=org["battalion"])
+    b2 = Unit.objects.get(code="R1-B2")
+    grant_role(actor=actor, username="mixed", role="commander", unit=b2)
+    scope = scope_of(User.objects.get(username="mixed"))
+    assert {world["c1"].pk, world["b2"].pk} <= set(people_in(scope).values_list("pk", flat=True))
+    assert set(units_for(scope, "people.change").values_list("code", flat=True)) == {"R1-B2"}
+    assert may_at(scope, "people.change", b2.path)
+    assert not may_at(scope, "people.change", org["company"].path)
+    with pytest.raises(Forbidden) as refused:
+        require_at(scope, "people.change", org["company"].path, "person")
+    assert refused.value.problems[0].field == "unit"
+    require_at(scope, "people.change", b2.path, "person")
+    # a vetting officer's reach is their region; HQ's everywhere
+    vet = scope_of(User.objects.get(username="vet"))
+    assert may_at(vet, "vetting.change", b2.path)
+    assert not may_at(vet, "vetting.change", Unit.objects.get(code="R2-B3").path)
+    hq = scope_of(User.objects.get(username="hq"))
+    assert units_for(hq, "people.change").count() == Unit.objects.count()
 
 
 def test_a_record_outside_the_scope_is_not_found(world):

@@ -70,6 +70,8 @@ class Scope:
     site_paths: tuple[str, ...]
     kept_site_ids: frozenset[int]
     person_id: int | None
+    # (role, the unit path its actions reach: None for everywhere), one per grant
+    grants: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def read_only(self) -> bool:
@@ -116,10 +118,17 @@ def _scope(
 ) -> Scope:
     roles = frozenset(role for role, _ in grants)
     everything = any(role in (Role.HQ_STAFF, Role.AUDITOR) or unit is None for role, unit in grants)
+    reach = tuple(
+        sorted(
+            {
+                (role, None if unit is None or role == Role.HQ_STAFF else _reach(role, unit))
+                for role, unit in grants
+            },
+            key=lambda grant: (grant[0], grant[1] or ""),
+        )
+    )
     people_paths = {
-        _region_path(unit) if role == Role.VETTING_OFFICER else unit.path
-        for role, unit in grants
-        if unit is not None and role != Role.VOLUNTEER
+        _reach(role, unit) for role, unit in grants if unit is not None and role != Role.VOLUNTEER
     }
     site_paths = {
         unit.path
@@ -134,7 +143,13 @@ def _scope(
         site_paths=_outermost(site_paths),
         kept_site_ids=kept,
         person_id=person_id,
+        grants=reach,
     )
+
+
+def _reach(role: str, unit: Unit) -> str:
+    """The unit path a grant reaches: a vetting officer's whole region, else its unit's."""
+    return _region_path(unit) if role == Role.VETTING_OFFICER else unit.path
 
 
 def _region_path(unit: Unit) -> str:
@@ -284,6 +299,41 @@ def visible(queryset: QuerySet[M], pk: object, what: str) -> M:
     if found is None:
         raise NotFound.single(what, "id", "no such record", str(pk))
     return found
+
+
+def reach_of(scope: Scope, action: str) -> tuple[str, ...] | None:
+    """The unit paths where the roles giving `action` reach (None: everywhere). A user who is
+    an armorer in one battalion and a commander in another changes the roster only in the
+    second."""
+    paths = set()
+    for role, path in scope.grants:
+        if action in ACTIONS.get(role, frozenset()):
+            if path is None:
+                return None
+            paths.add(path)
+    return _outermost(paths)
+
+
+def may_at(scope: Scope, action: str, unit_path: str) -> bool:
+    reach = reach_of(scope, action)
+    return reach is None or _within(unit_path, reach)
+
+
+def units_for(scope: Scope, action: str) -> QuerySet[Unit]:
+    """The units where the scope's roles give `action` (for choosing where to act)."""
+    reach = reach_of(scope, action)
+    units = Unit.objects.all()
+    return units if reach is None else units.filter(_under("path", reach))
+
+
+def require_at(scope: Scope, action: str, unit_path: str, what: str) -> None:
+    """Refuse (Forbidden) unless a role giving `action` reaches the unit at `unit_path`."""
+    require(scope, action, what)
+    if not may_at(scope, action, unit_path):
+        held = ", ".join(sorted(role for role, _ in scope.grants if action in ACTIONS.get(role, ())))
+        raise Forbidden.single(
+            what, "unit", f"{held} may {action.replace('.', ' ')} only in their own units"
+        )
 
 
 def require(scope: Scope, action: str, what: str) -> None:

@@ -12,7 +12,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
 from muster.access.reads import record_person_read
-from muster.access.scope import people_in, require, units_in, visible
+from muster.access.scope import people_in, require, require_at, units_in, visible
 from muster.api.common import actor, scope
 from muster.api.schemas import (
     DecisionOut,
@@ -91,6 +91,9 @@ def register(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     require(scope(request), "people.change", f"person {payload.national_id}")
     fields = payload.dict()
     fields["unit"] = _unit(request, payload.unit)
+    require_at(
+        scope(request), "people.change", fields["unit"].path, f"person {payload.national_id}"
+    )
     person = register_person(actor=actor(request), person=NewPerson(**fields))
     return Status(201, Person.objects.select_related("unit").get(pk=person.pk))
 
@@ -111,6 +114,8 @@ def move(request: HttpRequest, person_id: int, payload: MoveIn) -> Person:
     require(scope(request), "people.change", f"person {person_id}")
     person = _person(request, person_id)
     unit = _unit(request, payload.unit)
+    for path in (person.unit.path, unit.path):
+        require_at(scope(request), "people.change", path, f"person {person_id}")
     move_person(
         actor=actor(request),
         person=person,
@@ -127,6 +132,7 @@ def _change_status(
 ) -> StatusChange:
     require(scope(request), "people.suspend", f"person {person_id}")
     person = _person(request, person_id)
+    require_at(scope(request), "people.suspend", person.unit.path, f"person {person_id}")
     return change_status(
         actor=actor(request),
         person=person,
@@ -169,6 +175,7 @@ def list_qualifications(
 def award(request: HttpRequest, person_id: int, payload: QualificationIn) -> Status[Qualification]:
     require(scope(request), "vetting.change", f"person {person_id}")
     person = _person(request, person_id)
+    require_at(scope(request), "vetting.change", person.unit.path, f"person {person_id}")
     created = award_qualification(
         actor=actor(request),
         award=NewQualification(
@@ -193,8 +200,14 @@ def revoke(request: HttpRequest, qualification_id: int, payload: RevocationIn) -
     require(scope(request), "vetting.change", f"qualification {qualification_id}")
     qualifications = Qualification.objects.filter(
         person__in=people_in(scope(request)).values("pk")
-    ).select_related("qualification_type", "person")
+    ).select_related("qualification_type", "person__unit")
     qualification = visible(qualifications, qualification_id, f"qualification {qualification_id}")
+    require_at(
+        scope(request),
+        "vetting.change",
+        qualification.person.unit.path,
+        f"qualification {qualification_id}",
+    )
     revoke_qualification(
         actor=actor(request),
         qualification=qualification,

@@ -20,6 +20,7 @@ from muster.armory.models import Item
 from muster.core.actors import Actor
 from muster.core.errors import AuthenticationFailed
 from muster.journal.models import JournalEntry
+from muster.people.models import Person, Unit
 from muster.people.services import create_unit
 
 PASSWORD = "correct horse battery staple"  # every user's password in the armory fixture
@@ -455,3 +456,31 @@ def test_lists_are_paginated_and_filtered(armorer):
     assert armorer.get(f"{API}/items", {"serial": "R0007"}).json()["count"] == 1
     units = armorer.get(f"{API}/units").json()["items"]
     assert [(u["code"], u["depth"]) for u in units] == [("R1-B1", 1), ("R1-B1-C1", 2)]
+
+
+def test_a_user_with_two_roles_changes_the_roster_only_where_a_role_allows(world, org, actor):
+    """The armory's armorer (of B1) is also made commander of B2: they see both battalions'
+    people, but move or register people only in B2."""
+    b2 = Unit.objects.get(code="R1-B2")
+    grant_role(actor=actor, username="armorer", role="commander", unit=b2)
+    client = client_for("armorer")
+    c1, in_b2 = world["people"]["c1"], world["people"]["b2"]
+    assert client.get(f"{API}/people/{c1.pk}").status_code == 200
+    today = dt.date.today().isoformat()
+    move = {"unit": "R1-B2", "reason": "transfer", "since": today}
+    refused = client.post(f"{API}/people/{c1.pk}/move", move, "application/json")
+    assert assert_error(refused, 403, "forbidden")["field"] == "unit"
+    assert Person.objects.get(pk=c1.pk).unit_id == org["company"].pk
+    new = {"national_id": "NEW0000009", "family_name": "Nova", "given_name": "Iryna",
+           "joined_on": today}  # fmt: skip
+    assert (
+        client.post(f"{API}/people", {**new, "unit": "R1-B1"}, "application/json").status_code
+        == 403
+    )
+    assert (
+        client.post(f"{API}/people", {**new, "unit": "R1-B2"}, "application/json").status_code
+        == 201
+    )
+    create_unit(actor=actor, code="R1-B2-C1", name="1st", kind="company", parent=b2)
+    back = {"unit": "R1-B2-C1", "reason": "rotation", "since": today}
+    assert client.post(f"{API}/people/{in_b2.pk}/move", back, "application/json").status_code == 200
