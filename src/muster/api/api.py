@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from muster.api import armory, counts, people
+from muster.api import admin, armory, counts, people, stock
 from muster.api.auth import SessionAuth, TokenAuth
 from muster.api.errors import register_handlers
 
@@ -39,6 +39,8 @@ def build_api() -> NinjaAPI:
     api.add_router("/", people.router)
     api.add_router("/", armory.router)
     api.add_router("/", counts.router)
+    api.add_router("/", stock.router)
+    api.add_router("/", admin.router)
     return api
 
 

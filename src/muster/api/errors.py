@@ -138,7 +138,7 @@ def register_handlers(api: NinjaAPI) -> None:
 def _field_of(loc: Sequence[object]) -> str:
     """The field a request error is about: ("body", "payload", "serials", 0) is "serials.0"."""
     parts = [str(part) for part in loc]
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
         parts = parts[1:]
     if len(parts) > 1 and parts[0] == "payload":
         parts = parts[1:]
