@@ -1,11 +1,12 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    HQ_STAFF = "hq_staff", "Central HQ staff"
-    REGIONAL_ADMIN = "regional_admin", "Regional administrator"
-    COMMANDER = "commander", "Unit commander"
-    VETTING_OFFICER = "vetting_officer", "Vetting officer"
-    ARMORER = "armorer", "Armorer / quartermaster"
-    VOLUNTEER = "volunteer", "Volunteer"
-    AUDITOR = "auditor", "Auditor"
+    HQ_STAFF = "hq_staff", _("Central HQ staff")
+    REGIONAL_ADMIN = "regional_admin", _("Regional administrator")
+    COMMANDER = "commander", _("Unit commander")
+    VETTING_OFFICER = "vetting_officer", _("Vetting officer")
+    ARMORER = "armorer", _("Armorer / quartermaster")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    AUDITOR = "auditor", _("Auditor")

@@ -18,6 +18,7 @@ from muster.armory.services.catalogue import NewItem, receive_items, storage_pro
 from muster.core.actors import Actor
 from muster.core.errors import Problem
 from muster.core.importing import Counts, ProgressSink, Rejection, RowProblem, parse_cells
+from muster.core.labels import labels_in_every_language
 from muster.core.tabular import (
     Cell,
     CellError,
@@ -63,7 +64,7 @@ class ItemsImport:
             "model": self._model,
             "serial": TextCell(_max_length("serial")),
             "registration": TextCell(_max_length("registration")),
-            "condition": ChoiceCell(Condition.choices),
+            "condition": ChoiceCell(labels_in_every_language(Condition)),
         }
 
     def counts(self) -> Counts:

@@ -369,7 +369,7 @@ class ChoiceCell:
         for value, label in choices:
             self.lookup[normalise_header(label)] = value
             self.lookup[normalise_header(value)] = value
-        self.rule = f"must be one of {', '.join(value for value, _ in choices)}"
+        self.rule = f"must be one of {', '.join(dict.fromkeys(value for value, _ in choices))}"
 
     def __call__(self, value: Cell) -> str:
         text = cell_text(value)

@@ -1,26 +1,27 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class UnitKind(models.TextChoices):
-    REGION = "region", "Region"
-    BATTALION = "battalion", "Battalion"
-    COMPANY = "company", "Company"
-    PLATOON = "platoon", "Platoon"
-    SECTION = "section", "Section"
-    OTHER = "other", "Other"
+    REGION = "region", _("Region")
+    BATTALION = "battalion", _("Battalion")
+    COMPANY = "company", _("Company")
+    PLATOON = "platoon", _("Platoon")
+    SECTION = "section", _("Section")
+    OTHER = "other", _("Other")
 
 
 class PersonStatus(models.TextChoices):
-    APPLICANT = "applicant", "Applicant"
-    VETTING = "vetting", "In vetting"
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    DISCHARGED = "discharged", "Discharged"
+    APPLICANT = "applicant", _("Applicant")
+    VETTING = "vetting", _("In vetting")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    DISCHARGED = "discharged", _("Discharged")
 
 
 class UnitRole(models.TextChoices):
-    COMMANDER = "commander", "Commander"
-    DEPUTY = "deputy", "Deputy commander"
-    ARMORER = "armorer", "Armorer"
-    VETTING_OFFICER = "vetting_officer", "Vetting officer"
-    MEMBER = "member", "Member"
+    COMMANDER = "commander", _("Commander")
+    DEPUTY = "deputy", _("Deputy commander")
+    ARMORER = "armorer", _("Armorer")
+    VETTING_OFFICER = "vetting_officer", _("Vetting officer")
+    MEMBER = "member", _("Member")

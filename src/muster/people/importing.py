@@ -26,6 +26,7 @@ from muster.core.importing import (
     parse_cells,
     rejection_from,
 )
+from muster.core.labels import labels_in_every_language
 from muster.core.tabular import (
     Cell,
     CellError,
@@ -146,8 +147,8 @@ class PeopleImport:
             **dict.fromkeys(INT_FIELDS, parse_int),
             "national_id": _national_id,
             "unit": self._unit,
-            "status": ChoiceCell(PersonStatus.choices),
-            "role": ChoiceCell(UnitRole.choices),
+            "status": ChoiceCell(labels_in_every_language(PersonStatus)),
+            "role": ChoiceCell(labels_in_every_language(UnitRole)),
         }
 
     def counts(self) -> Counts:

@@ -4,6 +4,7 @@ services' errors shown beside the fields they name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -71,7 +72,9 @@ class ResolveForm(SecondPersonForm):
     )
     field_order = ["resolution", "note", "second_username", "second_password"]
 
-    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, choices: Sequence[tuple[str, StrOrPromise]], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["resolution"].choices = choices  # type: ignore[attr-defined]
 
@@ -98,7 +101,9 @@ class NoteForm(forms.Form):
     )
     status_to = forms.ChoiceField(label=_("Move the status to"), required=False, choices=())
 
-    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, choices: Sequence[tuple[str, StrOrPromise]], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["status_to"]
         field.choices = [("", _("(keep the status)")), *choices]  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,11 +17,12 @@ from muster.accounts.services import confirm_second_person
 from muster.armory.choices import Condition
 from muster.armory.models import Item
 from muster.armory.selectors import items_by_serials
-from muster.armory.services.custody import Returned, issue_items, return_items
+from muster.armory.services.custody import IssueOutcome, Returned, issue_items, return_items
 from muster.core.actors import Actor
 from muster.core.errors import DomainError, NotFound, Problem
 from muster.people.models import Person
 from muster.people.rules import normalise_national_id
+from muster.policy.rules import Decision, Reason
 from muster.vetting.selectors import eligibility_of
 from muster.web.errors import scoped
 from muster.web.forms import CONDITIONS, IssueForm, ReturnPersonForm, SecondPersonForm
@@ -63,6 +65,34 @@ def second_person(form: SecondPersonForm) -> Actor | None:
     return confirm_second_person(username=username, password=password)
 
 
+def focus_on_answer(form: forms.Form, context: dict[str, Any]) -> None:
+    """After a submission, focus goes to what the user reads or fills next, never back to the
+    first field: the problems or the answer (`context["focus"]` names it for the template),
+    else the first field in error."""
+    shown = context.get("problems") or context.get("person")
+    if not (form.is_bound and (shown or form.errors)):
+        return
+    for field in form.fields.values():
+        field.widget.attrs.pop("autofocus", None)
+    if context.get("problems"):
+        context["focus"] = "problems"
+    elif context.get("outcome") is not None:
+        context["focus"] = "refusal"
+    elif shown:
+        context["focus"] = "answer"
+    else:
+        first = next((name for name in form.fields if name in form.errors), None)
+        if first is not None:  # else the form's own errors, above its fields
+            form.fields[first].widget.attrs["autofocus"] = True
+
+
+def refused_beyond(outcome: IssueOutcome, decisions: list[Decision]) -> list[Reason]:
+    """The refusal's reasons that the decisions shown do not already give (a quota reached,
+    say): each reason is shown once."""
+    shown = {(r.rule, r.message) for d in decisions for r in d.reasons}
+    return [r for r in outcome.refusals if (r.rule, r.message) not in shown]
+
+
 @scoped
 def issue(request: HttpRequest, scope: Scope) -> HttpResponse:
     """Step 1 (check): the person, the items and the eligibility decision for each. Step 2
@@ -93,8 +123,10 @@ def issue(request: HttpRequest, scope: Scope) -> HttpResponse:
                 context["outcome"] = outcome
                 if outcome.issued:
                     return render(request, "web/custody/issued.html", context)
+                context["refused_beyond"] = refused_beyond(outcome, context["decisions"])
         except DomainError as error:
             context["problems"] = error.problems
+    focus_on_answer(form, context)
     return render(request, "web/custody/issue.html", context)
 
 
@@ -144,4 +176,5 @@ def take_back(request: HttpRequest, scope: Scope) -> HttpResponse:
                 return render(request, "web/custody/returned.html", context)
         except DomainError as error:
             context["problems"] = error.problems
+    focus_on_answer(form, context)
     return render(request, "web/custody/return.html", context)

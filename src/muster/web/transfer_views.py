@@ -109,7 +109,11 @@ def transfer(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Transfer %(n)s received.") % {"n": found.pk})
                 return redirect("web:transfer", found.pk)
-    items = found.items.select_related("model", "site", "transit_to", "holder").order_by("serial")
+    dispatched = found.items.select_related("model", "site", "transit_to", "holder")
+    # Where each item is now, for those the scope still sees: a transfer to a site of another
+    # scope must not tell who holds its items there.
+    seen = set(items_in(scope, found.items.all()).values_list("pk", flat=True))
+    items = [(item, item.pk in seen) for item in dispatched.order_by("serial")]
     return render(
         request,
         "web/transfers/transfer.html",

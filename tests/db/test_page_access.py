@@ -1,0 +1,634 @@
+"""Every role × every page of the web application, in two regions: each page opens for the
+roles the roles table gives it (200, or 302 when a form is done), is refused to the others
+(403), and a record of the other region — or outside the role's subtree — is not found (404).
+A refused request writes nothing; a form writes the journal exactly when it is done. Lists and
+downloads show a record exactly when its page opens, and no page shows a person whose own
+page is not found for the role (names and national ids; PDFs are compressed, so not them).
+
+The pages come from the URL resolver, not from this file: a page added without a line in
+PAGES fails test_every_page_has_an_expectation ("no expectation for page X")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from muster.accounts.models import User
+from muster.accounts.services import grant_role
+from muster.accounts.tokens import create_token
+from muster.armory.models import Incident, InventoryCount, Item, Site, Transfer
+from muster.armory.services.catalogue import (
+    NewItem,
+    create_site,
+    define_categories,
+    receive_items,
+    register_model,
+)
+from muster.armory.services.counts import RESOLUTIONS, close_count, record_count, start_count
+from muster.armory.services.custody import issue_items
+from muster.armory.services.incidents import open_incident
+from muster.armory.services.movements import dispatch_transfer, receive_transfer
+from muster.core.actors import Actor
+from muster.journal.models import JournalEntry
+from muster.people.models import Person, Unit
+from muster.people.services import create_unit
+from muster.policy.services import load_policy
+from muster.vetting.models import Qualification
+from muster.web import import_views
+from worlds import CATEGORIES, NATIONAL, PASSWORD, vet_for_rifle
+
+ROLES = (
+    "anonymous",
+    "hq_staff",
+    "auditor",
+    "regional_admin",
+    "commander",
+    "vetting_officer",
+    "armorer",
+    "volunteer",
+)
+SIGNED_IN = ROLES[1:]
+REGIONS = (1, 2)
+
+# URL namespaces that are not pages of the web application (the API has its own tests).
+NOT_PAGES = ("admin", "api-v1")
+
+
+# The world ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Region:
+    """One region's accounts (one per role, by role name) and records."""
+
+    n: int
+    users: dict[str, User]
+    own: Person  # the volunteer's own record
+    person: Person  # in the company, vetted, holding rifle 1
+    sibling_person: Person  # in the region's second battalion, vetted
+    vault: Site  # the battalion's arms room
+    store: Site  # the company's store
+    items: dict[int, Item]  # rifles 1-7 by number
+    transfer: Transfer  # rifle 2, from the arms room to the store, in transit
+    incident: Incident  # concerning rifle 3 and the person
+    closed_count: InventoryCount  # of the store, with a variance
+    open_count: InventoryCount  # of the arms room, the commander counting
+    token_id: int  # the armorer's API token
+    outgoing: Transfer | None = None  # rifle 7, to the other region's store, issued there
+
+
+def _build_region(n: int, units: tuple[Unit, Unit, Unit], actor, make_person) -> Region:
+    region, battalion, company = units
+    sibling = create_unit(
+        actor=actor, code=f"R{n}-B2", name="2nd Battalion", kind="battalion", parent=region
+    )
+    grants = {
+        "hq_staff": None,
+        "auditor": None,
+        "regional_admin": region,
+        "commander": battalion,
+        "vetting_officer": battalion,
+        "armorer": battalion,
+        "volunteer": company,
+    }
+    users = {}
+    for role, unit in grants.items():
+        users[role] = User.objects.create_user(username=f"{role}-{n}", password=PASSWORD)
+        grant_role(actor=actor, username=f"{role}-{n}", role=role, unit=unit)
+    own = make_person(national_id=f"VD{n}000001", given_name=f"Own{n}", unit=company)
+    User.objects.filter(pk=users["volunteer"].pk).update(person=own)
+    person = make_person(national_id=f"VD{n}000002", given_name=f"Here{n}", unit=company)
+    sibling_person = make_person(national_id=f"VD{n}000003", given_name=f"Sibling{n}", unit=sibling)
+    vet_for_rifle(person, actor)
+    vet_for_rifle(sibling_person, actor)
+    armorer = Actor.for_user(users["armorer"])
+    vault, store = (
+        create_site(
+            actor=actor, code=code, name=code, unit=unit, security_level="vault_alarmed",
+            certified_on=dt.date(2026, 1, 15),
+        )
+        for code, unit in ((f"ARM-R{n}", battalion), (f"STORE-R{n}", company))
+    )  # fmt: skip
+    receive_items(
+        actor=armorer, site=vault, reference=f"SHIP-{n}",
+        items=[NewItem("VPR-223", f"S{n}-{k}") for k in range(1, 8)],
+    )  # fmt: skip
+    items = {k: Item.objects.get(serial=f"S{n}-{k}") for k in range(1, 8)}
+    outcome = issue_items(
+        actor=armorer, second=Actor.for_user(users["commander"]), person=person,
+        item_ids=[items[1].pk], kind="checkout", hours=8,
+    )  # fmt: skip
+    assert outcome.issued, outcome.refusals
+    counter = User.objects.create_user(username=f"counter-{n}", password=PASSWORD)
+    closed = start_count(actor=armorer, site=store, counter=counter, category=None)
+    record_count(actor=Actor.for_user(counter), count=closed, serials=[f"S{n}-5"])
+    close_count(actor=Actor.for_user(counter), count=closed)
+    token, _secret = create_token(actor=armorer, user=users["armorer"], name=f"integration {n}")
+    return Region(
+        n=n,
+        users=users,
+        own=own,
+        person=person,
+        sibling_person=sibling_person,
+        vault=vault,
+        store=store,
+        items=items,
+        transfer=dispatch_transfer(
+            actor=armorer, from_site=vault, to_site=store, item_ids=[items[2].pk]
+        ),
+        incident=open_incident(
+            actor=armorer,
+            kind="damage",
+            summary=f"Scratched stock, region {n}",
+            item_ids=[items[3].pk],
+            person_ids=[person.pk],
+        ),
+        closed_count=closed,
+        open_count=start_count(
+            actor=armorer, site=vault, counter=users["commander"], category=None
+        ),
+        token_id=token.pk,
+    )
+
+
+@pytest.fixture
+def regions(org, actor, make_person) -> dict[int, Region]:
+    """Two regions alike under the national policy: region 1 on the org fixture's units,
+    region 2 on its other region; each with an account per role, people, an arms room and a
+    store, issued and dispatched rifles, an incident, a closed and an open count, and an API
+    token."""
+    load_policy(actor=actor, text=NATIONAL, source="national-2026.yaml")
+    define_categories(actor=actor, categories=CATEGORIES)
+    register_model(
+        actor=actor, code="VPR-223", name="Civilian semi-automatic rifle .223",
+        category="firearm", legal_class="civilian_rifle", weapon_class="rifle",
+        attributes={"calibre": "5.56x45", "magazine_capacity": 10},
+    )  # fmt: skip
+    battalion2 = create_unit(
+        actor=actor, code="R2-B1", name="1st Battalion", kind="battalion",
+        parent=org["other_region"],
+    )  # fmt: skip
+    company2 = create_unit(
+        actor=actor, code="R2-B1-C1", name="A Company", kind="company", parent=battalion2
+    )
+    regions = {
+        1: _build_region(1, (org["region"], org["battalion"], org["company"]), actor, make_person),
+        2: _build_region(2, (org["other_region"], battalion2, company2), actor, make_person),
+    }
+    for n, other in ((1, regions[2]), (2, regions[1])):
+        _send_across(regions[n], other)
+    return regions
+
+
+def _send_across(region: Region, other: Region) -> None:
+    """Rifle 7 sent to the other region's store, received there and issued to its person."""
+    region.outgoing = dispatch_transfer(
+        actor=Actor.for_user(region.users["armorer"]),
+        from_site=region.vault,
+        to_site=other.store,
+        item_ids=[region.items[7].pk],
+    )
+    receiver = Actor.for_user(other.users["armorer"])
+    receive_transfer(actor=receiver, transfer=region.outgoing, serials=[region.items[7].serial])
+    outcome = issue_items(
+        actor=receiver, second=Actor.for_user(other.users["commander"]), person=other.person,
+        item_ids=[region.items[7].pk], kind="checkout", hours=8,
+    )  # fmt: skip
+    assert outcome.issued, outcome.refusals
+
+
+# The table ----------------------------------------------------------------------------------
+
+
+def expect(default: int, *, anonymous: int = 302, **roles: int) -> dict[str, int]:
+    """The status each role gets: `default` for every signed-in role not named."""
+    unknown = set(roles) - set(SIGNED_IN)
+    assert not unknown, unknown
+    return {"anonymous": anonymous, **dict.fromkeys(SIGNED_IN, default), **roles}
+
+
+def only(status: int, *roles: str, others: int = 403, **more: int) -> dict[str, int]:
+    """`status` for `roles`, `others` for the rest of the signed-in roles."""
+    return expect(others, **dict.fromkeys(roles, status), **more)
+
+
+def acting(done: tuple[str, ...], sees: tuple[str, ...], refused: int = 403) -> dict[str, int]:
+    """An action on a record: done (302) by `done`, refused to the others who see the record,
+    not found for the rest."""
+    return only(302, *done, others=404, **{r: refused for r in sees if r not in done})
+
+
+EVERYTHING = ("hq_staff", "auditor")
+# Who sees what of their own region (DOMAIN, "Who uses it"; muster.access.scope).
+SEE_PEOPLE = (*EVERYTHING, "regional_admin", "commander", "vetting_officer", "armorer")
+SEE_SITES = (*EVERYTHING, "regional_admin", "commander", "armorer")
+SEE_REGION_PEOPLE = (*EVERYTHING, "regional_admin", "vetting_officer")  # beyond one battalion
+INCIDENT_WORKERS = ("hq_staff", "regional_admin", "commander", "armorer")
+IMPORTERS = ("hq_staff", "regional_admin", "commander", "vetting_officer", "armorer")
+PEOPLE_CHANGERS = ("hq_staff", "regional_admin", "commander")
+SECOND_FACTOR = ("hq_staff", "regional_admin", "armorer")
+
+
+# Whose record a case asks for: the user's region, its other battalion, the other region, or
+# the transfers between the two regions ("out": the user's region's, "in": the other's).
+TARGETS = ("", "here", "sibling", "there", "out", "in")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request: a page (URL name), whose record (TARGETS; an import's kind), the method,
+    and what each role gets. `writes`: a POST whose 302 means it was done, and only then writes
+    the journal."""
+
+    name: str
+    expect: dict[str, int]
+    target: str = ""
+    method: str = "get"
+    writes: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.name}" + (f" ({self.target})" if self.target else "")
+
+
+def post(name: str, expected: dict[str, int], target: str = "", *, writes: bool = False) -> Case:
+    return Case(name, expected, target, "post", writes)
+
+
+def record_pages(
+    name: str, sees: tuple[str, ...], sees_sibling: tuple[str, ...] = ()
+) -> list[Case]:
+    """A record's page: open to those who see it in their region, not found elsewhere."""
+    cases = [
+        Case(name, only(200, *sees, others=404), "here"),
+        Case(name, only(200, *EVERYTHING, others=404), "there"),
+    ]
+    if sees_sibling:
+        cases.append(Case(name, only(200, *sees_sibling, others=404), "sibling"))
+    return cases
+
+
+def person_form(name: str, changers: tuple[str, ...], sibling: tuple[str, ...]) -> list[Case]:
+    """A form changing a person's record: refused (403) to roles without the action before
+    anything else; for the others, the person must be in their scope (404)."""
+    cases = []
+    for target, reach in (("here", changers), ("sibling", sibling), ("there", ("hq_staff",))):
+        seen = [r for r in changers if r in reach]
+        unseen = {r: 404 for r in changers if r not in reach}
+        cases.append(Case(name, only(200, *seen, **unseen), target))
+        cases.append(post(name, only(302, *seen, **unseen), target, writes=True))
+    return cases
+
+
+PAGES: list[Case] = [
+    # Sign-in, sign-out, the language, API tokens, the second factor.
+    post("set_language", expect(302)),
+    Case("login", expect(302, anonymous=200)),
+    post("login", expect(200, anonymous=200)),
+    Case("login_code", expect(302)),
+    post("login_code", expect(302)),
+    post("logout", expect(302)),
+    Case("tokens", expect(200)),
+    post("tokens", expect(200)),  # no name: the form says so
+    post("token_revoke", only(302, "armorer", others=404), "here", writes=True),  # armorer's own
+    post("token_revoke", expect(404), "there"),  # another user's token
+    Case("totp", only(200, *SECOND_FACTOR)),
+    post("totp", only(200, *SECOND_FACTOR)),
+    # The dashboard and the health check.
+    Case("home", expect(200, anonymous=200, volunteer=302)),
+    Case("health", expect(200, anonymous=200)),
+    # Imports: each kind for the roles that may change what it writes.
+    Case("imports:index", only(200, *IMPORTERS)),
+    post("imports:check", only(400, *PEOPLE_CHANGERS), "people"),  # no file: the form says so
+    post("imports:check", only(400, "vetting_officer"), "qualifications"),
+    post("imports:check", only(400, "armorer"), "items"),
+    post("imports:check", expect(404), "nonsense"),
+    post("imports:confirm", only(410, *PEOPLE_CHANGERS), "people"),  # no such upload kept
+    Case("imports:problems", expect(200), "here"),  # the user's own report
+    Case("imports:problems", expect(404), "there"),  # another user's
+    # People: the roster, a person's page and hand receipt, the forms changing the record.
+    Case("web:people", expect(200)),
+    Case("web:roster-download", only(200, *SEE_PEOPLE, others=404)),
+    *record_pages("web:person", SEE_PEOPLE, SEE_REGION_PEOPLE),
+    *record_pages("web:hand-receipt", SEE_PEOPLE, SEE_REGION_PEOPLE),
+    *person_form("web:person-qualify", ("vetting_officer",), ("vetting_officer",)),
+    *person_form("web:person-revoke", ("vetting_officer",), ("vetting_officer",)),
+    *person_form("web:person-status", ("vetting_officer",), ("vetting_officer",)),
+    *person_form("web:person-move", PEOPLE_CHANGERS, ("hq_staff", "regional_admin")),
+    Case("web:readiness-pdf", only(200, *SEE_PEOPLE, others=404)),
+    # Items, their documents and proofs, a site's labels, the auditor's page.
+    Case("web:items", expect(200)),
+    Case("web:items-download", only(200, *SEE_SITES, others=404)),
+    *record_pages("web:item", SEE_SITES),
+    *record_pages("web:item-proof", SEE_SITES),
+    *record_pages("web:item-history-pdf", SEE_SITES),
+    *record_pages("web:site-labels", SEE_SITES),
+    Case("web:audit", only(200, *EVERYTHING)),
+    # Issue and return: the armorer's.
+    Case("web:issue", only(200, "armorer")),
+    post("web:issue", only(200, "armorer")),  # the check step
+    Case("web:return", only(200, "armorer")),
+    post("web:return", only(200, "armorer")),  # the person found
+    # Counts: the list, starting one, the counter's page, closing, variances, documents.
+    Case("web:counts", expect(200)),
+    Case("web:count-start", only(200, "armorer")),
+    post("web:count-start", only(302, "armorer"), writes=True),
+    *record_pages("web:count", SEE_SITES),
+    *record_pages("web:count-sheet", SEE_SITES),
+    *record_pages("web:count-variances", SEE_SITES),
+    # Recording: the counter (here the commander) records; the others who see the count are
+    # answered with the service's refusal (200), and nothing is recorded.
+    post("web:count-record", acting(("commander",), SEE_SITES, refused=200), "here", writes=True),
+    post("web:count-record", only(200, *EVERYTHING, others=404), "there", writes=True),
+    post("web:count-close", acting(("commander", "armorer"), SEE_SITES), "here", writes=True),
+    post("web:count-close", only(403, *EVERYTHING, others=404), "there", writes=True),
+    post("web:variance-resolve", acting(("armorer",), SEE_SITES), "here", writes=True),
+    post("web:variance-resolve", only(403, *EVERYTHING, others=404), "there", writes=True),
+    # Transfers: dispatched by an armorer, received by the destination's.
+    Case("web:transfers", expect(200)),
+    Case("web:transfer-dispatch", only(200, "armorer")),
+    post("web:transfer-dispatch", only(302, "armorer"), writes=True),
+    *record_pages("web:transfer", SEE_SITES),
+    # Between regions: each end sees the transfer (not who holds its items at the other end).
+    Case("web:transfer", only(200, *SEE_SITES, others=404), "out"),
+    Case("web:transfer", only(200, *SEE_SITES, others=404), "in"),
+    post("web:transfer", acting(("armorer",), SEE_SITES), "here", writes=True),
+    post("web:transfer", only(403, *EVERYTHING, others=404), "there", writes=True),
+    # Incidents: seen by those who see what they concern; noted by those who work them.
+    Case("web:incidents", expect(200)),
+    *record_pages("web:incident", SEE_PEOPLE),
+    post("web:incident", acting(INCIDENT_WORKERS, SEE_PEOPLE), "here", writes=True),
+    post("web:incident", only(302, "hq_staff", others=404, auditor=403), "there", writes=True),
+]
+
+
+# Building the requests ------------------------------------------------------------------------
+
+
+def _person_of(region: Region, target: str) -> Person:
+    return region.sibling_person if target == "sibling" else region.person
+
+
+def _variance(region: Region) -> Any:
+    return region.closed_count.variances.order_by("pk").first()
+
+
+def _problems_token(user: User | None, region: Region) -> str:
+    """A refused import's problem report kept for `user` (the user's own region) or for the
+    other region's armorer (`region`)."""
+    owner = user if user is not None else region.users["armorer"]
+    token = f"report{owner.pk:04d}r{region.n}xxxxxxxxxxxxxxxx"
+    folder = import_views.kept_dir(owner.pk, token)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / import_views.PROBLEMS).write_text("row,field,rule,value\n", encoding="utf-8")
+    return token
+
+
+# URL keyword arguments of each page, from the region whose record is wanted.
+ARGS: dict[str, Callable[[Region, str], dict[str, Any]]] = {
+    "token_revoke": lambda r, t: {"token_id": r.token_id},
+    "imports:check": lambda r, t: {"kind_name": t},
+    "imports:confirm": lambda r, t: {"kind_name": t},
+    "web:roster-download": lambda r, t: {"fmt": "csv"},
+    "web:items-download": lambda r, t: {"fmt": "csv"},
+    "web:person": lambda r, t: {"pk": _person_of(r, t).pk},
+    "web:hand-receipt": lambda r, t: {"pk": _person_of(r, t).pk},
+    "web:person-qualify": lambda r, t: {"pk": _person_of(r, t).pk},
+    "web:person-revoke": lambda r, t: {
+        "pk": _person_of(r, t).pk,
+        "qualification_pk": Qualification.objects.filter(person=_person_of(r, t)).first().pk,
+    },
+    "web:person-status": lambda r, t: {"pk": _person_of(r, t).pk},
+    "web:person-move": lambda r, t: {"pk": _person_of(r, t).pk},
+    "web:item": lambda r, t: {"pk": r.items[4].pk},
+    "web:item-proof": lambda r, t: {"pk": r.items[4].pk},
+    "web:item-history-pdf": lambda r, t: {"pk": r.items[4].pk},
+    "web:site-labels": lambda r, t: {"pk": r.vault.pk},
+    "web:count": lambda r, t: {"pk": r.open_count.pk},
+    "web:count-sheet": lambda r, t: {"pk": r.open_count.pk},
+    "web:count-record": lambda r, t: {"pk": r.open_count.pk},
+    "web:count-close": lambda r, t: {"pk": r.open_count.pk},
+    "web:count-variances": lambda r, t: {"pk": r.closed_count.pk},
+    "web:variance-resolve": lambda r, t: {
+        "pk": r.closed_count.pk,
+        "variance_pk": _variance(r).pk,
+    },
+    "web:transfer": lambda r, t: {"pk": (r.outgoing if t in ("out", "in") else r.transfer).pk},
+    "web:incident": lambda r, t: {"pk": r.incident.pk},
+}
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _resolve_data(r: Region) -> dict[str, str]:
+    variance = _variance(r)
+    prefix = f"v{variance.pk}-"
+    return {
+        f"{prefix}resolution": RESOLUTIONS[variance.kind][0],
+        f"{prefix}note": "recounted",
+        f"{prefix}second_username": r.users["commander"].username,
+        f"{prefix}second_password": PASSWORD,
+    }
+
+
+# What each form is sent: a complete, valid request, so that a 302 means it was done.
+DATA: dict[str, Callable[[Region, str], dict[str, Any]]] = {
+    "set_language": lambda r, t: {"language": "en", "next": "/"},
+    "web:person-qualify": lambda r, t: {
+        "qualification": "first_aid",
+        "obtained_on": _today(),
+    },
+    "web:person-revoke": lambda r, t: {"revoked_on": _today(), "reason": "withdrawn"},
+    "web:person-status": lambda r, t: {"effective_on": _today(), "reason": "inquiry"},
+    "web:person-move": lambda r, t: {
+        "unit": _person_of(r, t).unit.parent_id,  # the battalion above the person's unit
+        "role": "member",
+        "since": _today(),
+        "reason": "reorganisation",
+    },
+    "web:issue": lambda r, t: {
+        "person": r.person.national_id,
+        "serials": r.items[4].serial,
+        "kind": "checkout",
+        "action": "check",
+    },
+    "web:return": lambda r, t: {"person": r.person.national_id},
+    "web:count-start": lambda r, t: {
+        "site": r.store.pk,
+        "counter": r.users["auditor"].username,
+    },
+    "web:count-record": lambda r, t: {"serials": r.items[4].serial},
+    "web:variance-resolve": lambda r, t: _resolve_data(r),
+    "web:transfer-dispatch": lambda r, t: {
+        "from_site": r.vault.pk,
+        "to_site": r.store.pk,
+        "serials": r.items[6].serial,
+    },
+    "web:transfer": lambda r, t: {"serials": r.items[2].serial},
+    "web:incident": lambda r, t: {"text": "Checked by the unit."},
+}
+
+
+# The walk -------------------------------------------------------------------------------------
+
+
+def page_names() -> set[str]:
+    """Every named URL pattern of the web application, from the resolver."""
+
+    def walk(patterns: list[Any], namespace: str) -> Any:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or ""
+                if inner in NOT_PAGES:
+                    continue
+                yield from walk(
+                    pattern.url_patterns, f"{namespace}{inner}:" if inner else namespace
+                )
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield f"{namespace}{pattern.name}"
+
+    return set(walk(get_resolver().url_patterns, ""))
+
+
+def test_every_page_has_an_expectation():
+    pages = page_names()
+    covered = {case.name for case in PAGES}
+    missing = sorted(pages - covered)
+    assert not missing, "\n".join(f"no expectation for page {name}" for name in missing)
+    assert not covered - pages, f"expectations for pages that do not exist: {covered - pages}"
+    assert {"web:person", "web:issue", "imports:index", "login", "home"} <= pages
+
+
+def test_every_case_says_what_each_role_gets():
+    for case in PAGES:
+        assert set(case.expect) == set(ROLES), case
+        assert case.target in TARGETS or case.name.startswith("imports:"), case
+
+
+@dataclass
+class Answer:
+    status: int
+    location: str
+    body: str
+    wrote: int
+
+    @property
+    def done(self) -> bool:
+        """Redirected on success (not to the sign-in page)."""
+        return self.status == 302 and not self.location.startswith(reverse("login"))
+
+
+def _region_of(case: Case, here: Region, there: Region) -> Region:
+    """The region whose record the case asks for ("in": the other region's outgoing transfer)."""
+    return there if case.target in ("there", "in") else here
+
+
+def _request(case: Case, user: User | None, here: Region, there: Region) -> Answer:
+    """Make the request as `user` and undo whatever it did (a savepoint rolled back), so that
+    every request meets the same world."""
+    region = _region_of(case, here, there)
+    if case.name == "imports:problems":
+        kwargs = {"token": _problems_token(user if case.target == "here" else None, region)}
+    else:
+        kwargs = ARGS.get(case.name, lambda r, t: {})(region, case.target)
+    url = reverse(case.name, kwargs=kwargs)
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    data = DATA.get(case.name, lambda r, t: {})(region, case.target)
+    with transaction.atomic():
+        before = JournalEntry.objects.count()
+        response = client.post(url, data) if case.method == "post" else client.get(url)
+        if response.streaming:
+            body = b"".join(response.streaming_content).decode("utf-8-sig")
+        else:
+            body = response.content.decode("utf-8", errors="replace")
+        wrote = JournalEntry.objects.count() - before
+        transaction.set_rollback(True)
+    return Answer(response.status_code, response.get("Location", ""), body, wrote)
+
+
+# A record's page, and the lists and downloads that must show it exactly when its page opens.
+LISTED_ON = {
+    "web:person": ("web:people", "web:roster-download"),
+    "web:item": ("web:items", "web:items-download"),
+    "web:count": ("web:counts",),
+    "web:transfer": ("web:transfers",),
+    "web:incident": ("web:incidents",),
+}
+
+
+def _marker(name: str, case: Case, here: Region, there: Region) -> str:
+    """What a list shows of the record of `case` (a national id, a serial or a link)."""
+    region = _region_of(case, here, there)
+    if name == "web:person":
+        return _person_of(region, case.target).national_id
+    if name == "web:item":
+        return region.items[4].serial
+    return reverse(name, kwargs=ARGS[name](region, case.target))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_page_answers_each_role_as_the_roles_table_says(regions, role, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    wrong: list[str] = []
+    for n in REGIONS:
+        here, there = regions[n], regions[3 - n]
+        user = None if role == "anonymous" else here.users[role]
+        answers: dict[tuple[str, str, str], Answer] = {}
+        for case in PAGES:
+            answer = _request(case, user, here, there)
+            answers[(case.name, case.target, case.method)] = answer
+            who = f"{role} of region {n}: {case}"
+            wanted = case.expect[role]
+            if answer.status != wanted:
+                wrong.append(f"{who}: {answer.status}, expected {wanted}")
+            elsewhere = answer.done and case.name not in ("set_language", "logout")
+            if role == "anonymous" and elsewhere:
+                wrong.append(f"{who}: sent to {answer.location}, not to sign in")
+            if answer.status in (403, 404) and answer.wrote:
+                wrong.append(f"{who}: refused ({answer.status}) but wrote the journal")
+            if case.writes and bool(answer.wrote) != answer.done:
+                wrong.append(f"{who}: {answer.status} but wrote {answer.wrote} entries")
+        for case in PAGES:
+            if case.name not in LISTED_ON or case.method != "get":
+                continue
+            marker = _marker(case.name, case, here, there)
+            shown = answers[(case.name, case.target, "get")].status == 200
+            for listing in LISTED_ON[case.name]:
+                page = answers[(listing, "", "get")]
+                if page.status == 200 and (marker in page.body) != shown:
+                    state = "shows" if marker in page.body else "does not show"
+                    wrong.append(
+                        f"{role} of region {n}: {listing} {state} {marker} ({case.target}),"
+                        f" whose page answers {answers[(case.name, case.target, 'get')].status}"
+                    )
+        for hidden in _hidden_people(role, here, there):
+            for key, answer in answers.items():
+                for marker in (hidden.national_id, hidden.given_name):
+                    if marker in answer.body:
+                        wrong.append(
+                            f"{role} of region {n}: {key} shows {marker}, not theirs to see"
+                        )
+    assert not wrong, "\n".join(wrong)
+
+
+def _hidden_people(role: str, here: Region, there: Region) -> list[Person]:
+    """The people whose page is not found for `role` (and so must appear on no page of theirs);
+    the other region's volunteer with them when the other region is hidden."""
+    hidden = []
+    for case in PAGES:
+        if case.name == "web:person" and case.expect[role] == 404:
+            hidden.append(_person_of(_region_of(case, here, there), case.target))
+            if case.target == "there":
+                hidden.append(there.own)
+    return hidden
