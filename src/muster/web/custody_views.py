@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from muster.access.scope import Scope, items_in, people_in, require
+from muster.access.scope import Scope, items_in, people_in, require, unseen_items
 from muster.accounts.services import confirm_second_person
 from muster.armory.choices import Condition
 from muster.armory.models import Item
@@ -45,11 +45,9 @@ def _person(scope: Scope, national_id: str) -> Person:
 def _items(scope: Scope, serials: list[str]) -> list[Item]:
     """The items named, every unknown or unseen serial reported at once."""
     found = items_by_serials(serials)
-    seen = set(items_in(scope).filter(pk__in=[i.pk for i in found]).values_list("pk", flat=True))
     unseen = [
         Problem(f"item {i.serial}", "serial", _("not at a site you keep"))
-        for i in found
-        if i.pk not in seen
+        for i in unseen_items(scope, found)
     ]
     if unseen:
         raise NotFound(unseen)
