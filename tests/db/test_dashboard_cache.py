@@ -1,7 +1,8 @@
 """The dashboard keeps its slow numbers (the eligibility pass, the recalls) between requests,
 yet shows what the database holds: a qualification awarded, a volunteer suspended or an item
-issued changes the numbers at once, a checkout falling due moves "overdue" with no write at
-all, and what changes nothing (an armory entry, for the eligibility pass) is not recomputed."""
+issued changes the numbers at once without counting everyone again, a checkout falling due
+moves "overdue" with no write at all, a qualification lapsing overnight moves "eligible" the
+next day, and a policy loaded or the time bound counts everyone again."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from muster.core.actors import Actor
 from muster.people.services import change_status
 from muster.policy.services import load_policy
 from muster.vetting.services import NewQualification, award_qualifications
-from muster.web import dashboard
+from muster.web import dashboard, eligibility_counts
 from muster.web.dashboard import readiness, regions_side_by_side
 
 
@@ -37,13 +38,13 @@ def _nothing_kept():
 def passes(monkeypatch):
     """How many times the eligibility pass ran."""
     count = [0]
-    original = dashboard.count_by_unit
+    original = eligibility_counts.count_people
 
     def counted(*args, **kwargs):
         count[0] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(dashboard, "count_by_unit", counted)
+    monkeypatch.setattr(eligibility_counts, "count_people", counted)
     return count
 
 
@@ -106,10 +107,10 @@ def test_the_eligible_number_changes_once_a_qualification_is_awarded(armory, act
     assert readiness(scope).eligible == 1
     region = {u.code: r for u, r in regions_side_by_side(scope)}
     assert (region["R1"].eligible, region["R2"].eligible) == (1, 0)
-    assert passes[0] == 2  # the regions' numbers come from the same pass
+    assert passes[0] == 1  # the volunteer alone was decided again, for HQ and the regions
 
 
-def test_a_suspension_removes_the_volunteer_from_the_vetted(armory, actor):
+def test_a_suspension_removes_the_volunteer_from_the_vetted(armory, actor, passes):
     scope = armory["hq"]
     assert readiness(scope).vetted == 1
     change_status(
@@ -120,6 +121,7 @@ def test_a_suspension_removes_the_volunteer_from_the_vetted(armory, actor):
         reason="inquiry",
     )
     assert (readiness(scope).members, readiness(scope).vetted) == (1, 0)
+    assert passes[0] == 1
 
 
 def test_an_issue_changes_the_numbers_but_not_the_eligibility_pass(armory, passes):
@@ -148,11 +150,37 @@ def test_a_checkout_falling_due_is_overdue_without_any_write(armory):
     assert region["R1"].overdue == 1
 
 
-def test_the_next_day_is_counted_afresh(armory, passes):
+def test_a_qualification_lapsing_overnight_counts_the_next_day(
+    armory, actor, today, passes, monkeypatch
+):
     scope = armory["hq"]
-    now = timezone.now()
-    readiness(scope, now)
-    readiness(scope, now + dt.timedelta(days=1))
+    monkeypatch.setattr(eligibility_counts, "RECOUNT_EVERY", dt.timedelta(days=7))
+    award_qualifications(
+        actor=actor,
+        awards=[
+            NewQualification(
+                person=armory["person"], type_code="firearms_training", klass="rifle",
+                obtained_on=today - dt.timedelta(days=300), expires_on=today + dt.timedelta(days=1),
+            )
+        ],
+    )  # fmt: skip
+    now = timezone.localtime().replace(hour=12, minute=0)
+    assert readiness(scope, now).eligible == 1
+    assert readiness(scope, now + dt.timedelta(days=1)).eligible == 0
+    assert readiness(scope, now + dt.timedelta(days=1)).vetted == 1
+    assert passes[0] == 1  # the next day, only the volunteer whose record lapsed was decided
+
+
+def test_a_policy_loaded_counts_everyone_again(armory, actor, passes):
+    scope = armory["hq"]
+    readiness(scope)
+    text = resources.files("muster.policy").joinpath("examples/national-2026.yaml").read_text()
+    load_policy(
+        actor=actor,
+        text=text.replace('version: "2026.1"', 'version: "2026.2"'),
+        source="national-2026.2.yaml",
+    )
+    assert readiness(scope).vetted == 1
     assert passes[0] == 2
 
 
@@ -162,5 +190,5 @@ def test_nothing_is_kept_past_the_time_bound(armory, passes):
     readiness(scope, now)
     readiness(scope, now + dashboard.MAX_AGE / 2)
     assert passes[0] == 1
-    readiness(scope, now + dashboard.MAX_AGE + dt.timedelta(seconds=1))
+    readiness(scope, now + eligibility_counts.RECOUNT_EVERY + dt.timedelta(seconds=1))
     assert passes[0] == 2

@@ -330,10 +330,37 @@ def require_at(scope: Scope, action: str, unit_path: str, what: str) -> None:
     """Refuse (Forbidden) unless a role giving `action` reaches the unit at `unit_path`."""
     require(scope, action, what)
     if not may_at(scope, action, unit_path):
-        held = ", ".join(sorted(role for role, _ in scope.grants if action in ACTIONS.get(role, ())))
+        held = ", ".join(
+            sorted(role for role, _ in scope.grants if action in ACTIONS.get(role, ()))
+        )
         raise Forbidden.single(
             what, "unit", f"{held} may {action.replace('.', ' ')} only in their own units"
         )
+
+
+AUDIT_ROLES = frozenset({Role.AUDITOR, Role.HQ_STAFF})
+
+
+def sees_people(scope: Scope) -> bool:
+    """The scope reaches some people beyond the user themselves (rosters, readiness)."""
+    return scope.everything or bool(scope.paths)
+
+
+def sees_items(scope: Scope) -> bool:
+    """The scope reaches some storage sites (item lists, counts)."""
+    return scope.everything or bool(scope.site_paths) or bool(scope.kept_site_ids)
+
+
+def may_audit(scope: Scope) -> bool:
+    """The log's checkpoints, cosignatures and proofs are for auditors and HQ staff."""
+    return bool(scope.roles & AUDIT_ROLES)
+
+
+def require_audit(scope: Scope) -> None:
+    """Refuse (Forbidden) the auditor's views to everyone but auditors and HQ staff."""
+    if not may_audit(scope):
+        held = ", ".join(sorted(scope.roles)) or "no role"
+        raise Forbidden.single("audit", "role", f"{held} may not open the auditor's page")
 
 
 def require(scope: Scope, action: str, what: str) -> None:
@@ -341,3 +368,31 @@ def require(scope: Scope, action: str, what: str) -> None:
     if not scope.may(action):
         held = ", ".join(sorted(scope.roles)) or "no role"
         raise Forbidden.single(what, "role", f"{held} may not {action.replace('.', ' ')}")
+
+
+def require_one_of(scope: Scope, actions: Sequence[str], what: str) -> None:
+    """Refuse (Forbidden) unless the scope's roles allow one of `actions` (work that more
+    than one role takes part in, the policy saying who of them may do what)."""
+    if any(scope.may(action) for action in actions):
+        return
+    held = ", ".join(sorted(scope.roles)) or "no role"
+    wanted = " or ".join(a.replace(".", " ") for a in actions)
+    raise Forbidden.single(what, "role", f"{held} may not {wanted}")
+
+
+def require_grantable(scope: Scope, role: str, unit: Unit | None, what: str) -> None:
+    """Refuse (Forbidden) a grant of `role` over `unit` (None: everything) that would reach
+    beyond the grantor's own `users.change`: one whose reach is only some units grants only on
+    a unit of theirs, never a role that sees everything, and a vetting officer (who sees the
+    whole region of the unit) only where that region is theirs."""
+    reach = reach_of(scope, "users.change")
+    if reach is None:
+        return
+    if unit is None:
+        raise Forbidden.single(what, "unit", "name a unit of yours: only HQ grants everything")
+    if role in (Role.HQ_STAFF, Role.AUDITOR):
+        raise Forbidden.single(what, "role", f"{role} sees everything: only HQ grants it")
+    if role == Role.VETTING_OFFICER and not _within(_region_path(unit), reach):
+        raise Forbidden.single(
+            what, "role", "a vetting officer sees the whole region: not yours to grant"
+        )

@@ -7,7 +7,21 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from muster.api import admin, armory, counts, people, stock
+from muster.api import (
+    ammunition,
+    armory,
+    catalogue,
+    counts,
+    documents,
+    emergency,
+    imports,
+    kits,
+    log,
+    movements,
+    people,
+    policies,
+    units_accounts,
+)
 from muster.api.auth import SessionAuth, TokenAuth
 from muster.api.errors import register_handlers
 
@@ -36,11 +50,23 @@ def build_api() -> NinjaAPI:
         auth=[TokenAuth(), SessionAuth()],
     )
     register_handlers(api)
-    api.add_router("/", people.router)
-    api.add_router("/", armory.router)
-    api.add_router("/", counts.router)
-    api.add_router("/", stock.router)
-    api.add_router("/", admin.router)
+    # POST /units is on people.router (muster.api.units_accounts says why).
+    for module in (
+        people,
+        armory,
+        counts,
+        movements,
+        ammunition,
+        kits,
+        emergency,
+        catalogue,
+        units_accounts,
+        policies,
+        imports,
+        log,
+        documents,
+    ):
+        api.add_router("/", module.router)
     return api
 
 

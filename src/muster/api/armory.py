@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from muster.access.reads import record_person_read
 from muster.access.scope import items_in, require, sites_in, visible, visible_person
-from muster.api.common import actor, scope, second_person, visible_items
+from muster.api.common import ITEM_RELATED, actor, scope, second_person, visible_items
 from muster.api.errors import Refused, decision_body
 from muster.api.schemas import (
     HistoryEventOut,
@@ -39,8 +39,6 @@ from muster.core.errors import NotFound
 from muster.people.models import Person
 
 router = Router(tags=["armory"])
-
-ITEM_RELATED = ("model__category", "site", "home_site", "transit_to")
 
 
 def _items(request: HttpRequest) -> QuerySet[Item]:

@@ -1,5 +1,5 @@
-"""What every handler needs: the caller, their scope and actor, and items named by serial
-within that scope."""
+"""What every handler needs: the caller, their scope and actor, and the units, sites, people
+and items a request names, found within that scope (else NotFound, as if they did not exist)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,29 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from muster.access.scope import Scope, scope_of, unseen_items
+from muster.access.scope import (
+    Scope,
+    people_in,
+    scope_of,
+    sites_in,
+    units_for,
+    units_in,
+    unseen_items,
+    visible,
+)
 from muster.accounts.models import User
 from muster.accounts.services import confirm_second_person
 from muster.accounts.tokens import confirm_second_person_by_token
 from muster.api.schemas import SecondPerson
-from muster.armory.models import Item
+from muster.armory.models import Item, Site
 from muster.armory.selectors import items_by_serials
 from muster.core.actors import Actor
 from muster.core.errors import AuthenticationFailed, NotFound, Problem
 from muster.core.reference import UNREAD
+from muster.people.models import Person, Unit
+
+# What an ItemOut reads besides the item itself.
+ITEM_RELATED = ("model__category", "site", "home_site", "transit_to")
 
 
 def user_of(request: HttpRequest) -> User:
@@ -81,3 +94,42 @@ def visible_items(scope_: Scope, serials: Sequence[str], model: str | None) -> l
             ]
         )
     return items
+
+
+def one_item(scope_: Scope, serial: str, model: str | None) -> Item:
+    """The item with this serial (of `model`, where two models share it) the caller sees."""
+    (item,) = visible_items(scope_, [serial], model)
+    return item
+
+
+def fresh_items(items: Sequence[Item]) -> list[Item]:
+    """The items as they are now, ready for ItemOut, by model and serial."""
+    return list(
+        Item.objects.select_related(*ITEM_RELATED)
+        .filter(pk__in=[i.pk for i in items])
+        .order_by("model__code", "serial")
+    )
+
+
+def unit_by_code(scope_: Scope, code: str, field: str = "unit", *, to: str | None = None) -> Unit:
+    """The unit with this code the caller sees, or (`to` an action) where their roles giving
+    that action reach; else NotFound naming `field`."""
+    units = units_in(scope_) if to is None else units_for(scope_, to)
+    found = units.filter(code=code).first()
+    if found is None:
+        raise NotFound.single(f"unit {code}", field, "no unit has this code")
+    return found
+
+
+def site_by_code(scope_: Scope, code: str) -> Site:
+    """The storage site with this code the caller sees (its unit with it)."""
+    found = sites_in(scope_).select_related("unit").filter(code=code).first()
+    if found is None:
+        raise NotFound.single(f"site {code}", "site", "no storage site has this code")
+    return found
+
+
+def person_by_id(scope_: Scope, person_id: int) -> Person:
+    """The person the caller sees (their unit with them)."""
+    people = people_in(scope_, Person.objects.select_related("unit"))
+    return visible(people, person_id, f"person {person_id}")

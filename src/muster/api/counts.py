@@ -16,6 +16,7 @@ from muster.access.scope import (
     incidents_in,
     people_in,
     require,
+    require_one_of,
     sites_in,
     visible,
 )
@@ -32,7 +33,6 @@ from muster.api.schemas import (
     VarianceOut,
     responses,
 )
-from muster.api.stock import require_one_of
 from muster.armory.models import Incident, InventoryCount, Variance
 from muster.armory.services.counts import close_count, record_count, resolve_variance, start_count
 from muster.armory.services.incidents import add_incident_note, open_incident

@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from muster.access.reads import record_person_read
 from muster.access.scope import people_in, require, require_at, units_in, visible
-from muster.api.common import actor, scope
+from muster.api.common import actor, person_by_id, scope, unit_by_code
 from muster.api.schemas import (
     DecisionOut,
     MoveIn,
@@ -28,7 +28,6 @@ from muster.api.schemas import (
     UnitOut,
     responses,
 )
-from muster.core.errors import NotFound
 from muster.people.models import Person, StatusChange, Unit
 from muster.people.services import NewPerson, change_status, move_person, register_person
 from muster.vetting.models import Qualification
@@ -37,18 +36,6 @@ from muster.vetting.services import NewQualification, award_qualification, revok
 
 router = Router(tags=["people"])
 AT = Query(None, description="evaluate on this date (default: today)")
-
-
-def _unit(request: HttpRequest, code: str) -> Unit:
-    found = units_in(scope(request)).filter(code=code).first()
-    if found is None:
-        raise NotFound.single(f"unit {code}", "unit", "no unit has this code")
-    return found
-
-
-def _person(request: HttpRequest, person_id: int) -> Person:
-    people = people_in(scope(request), Person.objects.select_related("unit"))
-    return visible(people, person_id, f"person {person_id}")
 
 
 def _read(request: HttpRequest, person: Person, why: str) -> None:
@@ -80,7 +67,7 @@ def list_people(
                 | Q(national_id__icontains=word)
             )
     if unit:
-        people = people.filter(unit__path__startswith=_unit(request, unit).path)
+        people = people.filter(unit__path__startswith=unit_by_code(scope(request), unit).path)
     if status:
         people = people.filter(status=status)
     return people.order_by("family_name", "given_name", "national_id")
@@ -90,7 +77,7 @@ def list_people(
 def register(request: HttpRequest, payload: PersonIn) -> Status[Person]:
     require(scope(request), "people.change", f"person {payload.national_id}")
     fields = payload.dict()
-    fields["unit"] = _unit(request, payload.unit)
+    fields["unit"] = unit_by_code(scope(request), payload.unit)
     require_at(
         scope(request), "people.change", fields["unit"].path, f"person {payload.national_id}"
     )
@@ -103,7 +90,7 @@ def person_detail(
     request: HttpRequest, person_id: int, why: str = Query("", max_length=200)
 ) -> Person:
     """One volunteer's record; the read is journaled unless it is their own (`why` says why)."""
-    person = _person(request, person_id)
+    person = person_by_id(scope(request), person_id)
     _read(request, person, why)
     return person
 
@@ -112,8 +99,8 @@ def person_detail(
 def move(request: HttpRequest, person_id: int, payload: MoveIn) -> Person:
     """Place a volunteer in another unit (both must be in the caller's scope)."""
     require(scope(request), "people.change", f"person {person_id}")
-    person = _person(request, person_id)
-    unit = _unit(request, payload.unit)
+    person = person_by_id(scope(request), person_id)
+    unit = unit_by_code(scope(request), payload.unit)
     for path in (person.unit.path, unit.path):
         require_at(scope(request), "people.change", path, f"person {person_id}")
     move_person(
@@ -131,7 +118,7 @@ def _change_status(
     request: HttpRequest, person_id: int, payload: StatusIn, to_status: str
 ) -> StatusChange:
     require(scope(request), "people.suspend", f"person {person_id}")
-    person = _person(request, person_id)
+    person = person_by_id(scope(request), person_id)
     require_at(scope(request), "people.suspend", person.unit.path, f"person {person_id}")
     return change_status(
         actor=actor(request),
@@ -162,7 +149,7 @@ def list_qualifications(
     request: HttpRequest, person_id: int, why: str = Query("", max_length=200)
 ) -> QuerySet[Qualification]:
     """A volunteer's qualification history, newest first, revocations included."""
-    person = _person(request, person_id)
+    person = person_by_id(scope(request), person_id)
     _read(request, person, why)
     return qualifications_of(person)
 
@@ -174,7 +161,7 @@ def list_qualifications(
 )
 def award(request: HttpRequest, person_id: int, payload: QualificationIn) -> Status[Qualification]:
     require(scope(request), "vetting.change", f"person {person_id}")
-    person = _person(request, person_id)
+    person = person_by_id(scope(request), person_id)
     require_at(scope(request), "vetting.change", person.unit.path, f"person {person_id}")
     created = award_qualification(
         actor=actor(request),
@@ -231,7 +218,7 @@ def eligibility(
 ) -> list[DecisionOut]:
     """For each equipment category (or one): may this person be issued it, and why — computed
     from the policy in force, never stored."""
-    person = _person(request, person_id)
+    person = person_by_id(scope(request), person_id)
     _read(request, person, why)
     decisions = eligibility_of(person, at or timezone.localdate(), category)
     return [

@@ -229,6 +229,10 @@ class HistoryEventOut(Schema):
     data: dict[str, Any]
 
 
+# The model of a serial number, where two models share it.
+MODEL = Field(None, max_length=60, description="model code, where two models share a serial")
+
+
 class SecondPerson(Schema):
     second_username: str | None = Field(
         None, max_length=150, description="the second person (two-person rule)"

@@ -63,8 +63,7 @@ class RefuseNulCharacters:
         message = f"{', '.join(fields)}: {RULE}"
         if request.path.startswith("/api/"):
             problems = [
-                {"record": "request", "field": field, "rule": RULE, "value": ""}
-                for field in fields
+                {"record": "request", "field": field, "rule": RULE, "value": ""} for field in fields
             ]
             return JsonResponse(
                 {"code": "invalid", "message": message, "field": fields[0], "problems": problems},

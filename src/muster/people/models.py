@@ -50,7 +50,11 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name", "national_id"]
-        indexes = [models.Index(fields=["unit", "status"], name="person_unit_status_idx")]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="person_unit_status_idx"),
+            # The roster's order: its first page is read from the index, not sorted.
+            models.Index(fields=["family_name", "given_name", "id"], name="person_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name} {self.given_name} ({self.national_id})"

@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from muster.access.scope import Scope
+from muster.access.scope import Scope, require_audit
 from muster.core.errors import DomainError
 from muster.journal import log
 from muster.journal.models import LogShard
 from muster.web.errors import scoped
-from muster.web.navigation import require_audit
 
 
 @scoped

@@ -1,428 +1,344 @@
-"""The numbers of the dashboard (R10): readiness of what one scope sees, and of each region
-side by side for those who see everything. Each is an aggregate query over the scope's
-people, items and sites (muster.access.scope); eligibility is the policy engine's one pass.
+"""The numbers of the dashboard (R10): readiness of what one scope sees, each region side by
+side for those who see everything, readiness by unit, and firearms held day by day.
 
-At national scale the eligibility pass alone takes seconds, so what is computed is kept in
-this process while nothing it reads can have changed (`Kept`): the reference stamp
-(muster.core.reference) and the journal's size say whether any write happened since, and the
-kinds of the journal entries appended since say whether it could matter; every service writes
-its journal entry in the same transaction as its rows. The date, the next due time of an item
-out on a checkout and a ten-minute bound (for writes outside the services) end what is kept.
+What a commander is shown is what the database holds when the page is made; the one
+exception is marked on the page. Each number is read per request, or kept between requests
+only while the journal shows that nothing it reads has changed (muster.web.kept): every
+service writes its journal entry in the same transaction as its rows. The slow numbers are
+kept current rather than counted again after each change:
+
+- who is vetted and eligible for a firearm (the policy engine's pass over every active
+  member: seconds at national scale) is counted once, then updated person by person from the
+  journal's entries about them and, on a new day, for the members whose records make that
+  day matter (muster.web.eligibility_counts): a qualification awarded or a volunteer
+  suspended shows at the next request;
+- the recalls (armory.selectors.recalls) likewise, item by item (muster.web.recall_counts),
+  and qualifications expiring soon, person by person (tallies.ExpiringCounts).
+
+Chosen over a periodic job because a figure a commander acts on must not lag the change they
+just made. The exception: a change that can move everyone's eligibility at once (a policy
+loaded, reference data changed outside the services) counts everyone again; for a scope of
+eligibility_counts.BACKGROUND_FROM members or more (HQ's) that count runs in the background,
+and until it is done the page shows the figures as they stood, marked "as of" that time,
+never a number silently out of date. The eligible figure also says when everyone was last
+decided in full (at least every ten minutes, against writes made outside the services; in the
+background for large scopes). The first request of a process counts in the request.
+
+For HQ and auditors the numbers come from one grouped query per number over the whole force
+(muster.web.tallies), summed per region and per unit, instead of a dozen queries per region.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import Exists, Min, OuterRef, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
-from muster.access.scope import Scope, incidents_in, items_in, people_in, sites_in
-from muster.armory.choices import CountStatus, IncidentStatus, Place
-from muster.armory.models import InventoryCount, Item, QuotaUsage, Variance
-from muster.armory.selectors import recalls
-from muster.core.errors import DomainError
-from muster.core.reference import STAMP_SQL
-from muster.journal.models import JournalEntry, JournalHead
-from muster.people.choices import PersonStatus, UnitKind
+from muster.access.scope import Scope
+from muster.armory.models import QuotaUsage
+from muster.people.choices import UnitKind
 from muster.people.models import Unit
-from muster.policy.selectors import policy_in_force
-from muster.vetting.models import Qualification
-from muster.vetting.selectors import (
-    VETTING_CHECK,
-    decisions_for_people,
-    is_vetted,
-    people_with_facts,
+from muster.web import eligibility_counts, recall_counts
+from muster.web.eligibility_counts import UnitCounts, unit_counts
+from muster.web.firearms_history import Day, firearms_by_day
+from muster.web.kept import BOOKKEEPING, MAX_AGE, Kept, Marker, read_marker
+from muster.web.readiness import (
+    QUOTA_CATEGORY,
+    Held,
+    Readiness,
+    UnitRow,
+    chart_units,
+    compute_readiness,
+    held_in,
+    limit_of,
+    members,
+    members_by_unit,
+    next_due,
+    open_counts,
+    open_incidents,
+    open_variances,
+    region_scope,
+    regions_of,
+)
+from muster.web.tallies import (
+    EXPIRING_DAYS,
+    PEOPLE_UNRELATED,
+    ExpiringCounts,
+    ItemTallies,
+    PeopleTallies,
+    Tallies,
+    count_item_tallies,
+    count_members,
+    quota_limit,
+    recalled_under,
+    rolled_up,
 )
 
-EXPIRING_DAYS = 30
-QUOTA_CATEGORY = "firearm"
-MAX_AGE = dt.timedelta(minutes=10)
-
-# Journal kinds that change no number of the dashboard: reading a record, accounts, the log.
-BOOKKEEPING = ("person.viewed", "user.", "token.", "log.", "witness.", "journal.")
-# ...and those that cannot change who is vetted or eligible: the armory's. Any other kind (a
-# person registered, moved or suspended, a qualification awarded or revoked, a policy loaded,
-# or a kind added later) makes the eligibility pass run again.
-ARMORY = (
-    "ammunition.", "category.", "count.", "custody.", "incident.", "lot.", "model.",
-    "shipment.", "site.", "transfer.", "variance.",
-)  # fmt: skip
-
-T = TypeVar("T")
+__all__ = [
+    "EXPIRING_DAYS", "MAX_AGE", "Dashboard", "Day", "Readiness", "UnitRow", "clear_cache",
+    "compute_readiness", "dashboard_for", "firearms_by_day", "readiness", "readiness_by_unit",
+    "region_scope", "regions_side_by_side",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Readiness:
-    """One scope's readiness: people, what they may hold and hold, and what needs attention."""
+class Dashboard:
+    """Everything the dashboard page shows, read under one marker."""
 
-    members: int
-    """Everyone not discharged."""
-    vetted: int
-    """Active members: through vetting."""
-    eligible: int | None
-    """Active members eligible for a firearm under the policy in force (None: no policy)."""
-    firearms_issued: int
-    quota_used: int
-    quota_limit: int | None
-    items_issued: int
-    expiring: int
-    overdue: int
-    recalls: int
-    open_counts: int
-    open_variances: int
-    open_incidents: int
+    readiness: Readiness
+    regions: list[tuple[Unit, Readiness]]
+    within: Unit | None
+    """The unit the readiness chart's rows are within (None: the whole force, or several)."""
+    units: list[UnitRow]
+    days: list[Day]
+
+
+class _Reading:
+    """One request's reading: the marker, the eligibility counts, the quotas and (for those
+    who see everything) the force's counts, each read once."""
+
+    def __init__(self, scope: Scope, now: dt.datetime | None) -> None:
+        self.scope = scope
+        self.now = now or timezone.now()
+        self.today = timezone.localdate(self.now)
+        self.marker = read_marker()
+        self.counts = unit_counts(scope, self.now, self.marker)
+        self._limits: dict[str, int | None] = {}
+        self._tallies: Tallies | None = None
+        self._held: Held | None = None
+        self._regions: list[Unit] | None = None
+
+    def limit(self, region: Unit) -> int | None:
+        if region.jurisdiction not in self._limits:
+            self._limits[region.jurisdiction] = quota_limit(region, self.today)
+        return self._limits[region.jurisdiction]
+
+    def limits(self, regions: list[Unit]) -> list[tuple[Unit, int | None]]:
+        return [(region, self.limit(region)) for region in regions]
+
+    def held(self) -> Held:
+        """The items held by a person that the scope sees (kept: see _readiness)."""
+        if self._held is None:
+            scope = self.scope
+            self._held = _HELD.get(scope, self.marker, self.now, lambda: (held_in(scope), None))
+        return self._held
+
+    def regions(self) -> list[Unit]:
+        if self._regions is None:
+            self._regions = regions_of(self.scope)
+        return self._regions
 
     @property
-    def quota_share(self) -> float:
-        return self.quota_used / self.quota_limit if self.quota_limit else 0.0
+    def tallies(self) -> Tallies:
+        if self._tallies is None:
+            self._tallies = _tallies(self.now, self.marker)
+        return self._tallies
 
 
-def region_scope(region: Unit) -> Scope:
-    """The scope of everything in one region (people, sites and items below it)."""
-    return Scope(
-        user_id=None,
-        roles=frozenset(),
-        everything=False,
-        paths=(region.path,),
-        site_paths=(region.path,),
-        kept_site_ids=frozenset(),
-        person_id=None,
+def _days(reading: _Reading) -> list[Day]:
+    if reading.scope.everything:
+        held = reading.tallies.held_under("")[1]
+    else:
+        held = sum(firearm for _, firearm, *_ in reading.held())
+    return firearms_by_day(reading.scope, reading.now, held_now=held)
+
+
+def dashboard_for(scope: Scope, now: dt.datetime | None = None, region: str = "") -> Dashboard:
+    """The dashboard of a scope; `region` (a code) narrows HQ's chart to its battalions."""
+    reading = _Reading(scope, now)
+    within, units = _unit_rows(reading, region)
+    return Dashboard(
+        readiness=_readiness(reading),
+        regions=_regions(reading),
+        within=within,
+        units=units,
+        days=_DAYS.get(scope, reading.marker, reading.now, lambda: (_days(reading), None)),
     )
-
-
-def regions_of(scope: Scope) -> list[Unit]:
-    """The regions a scope reaches into (all of them for HQ and auditors)."""
-    regions = Unit.objects.filter(kind=UnitKind.REGION).order_by("code")
-    if scope.everything:
-        return list(regions)
-    tops = {f"/{p.strip('/').split('/')[0]}/" for p in (*scope.paths, *scope.site_paths) if p}
-    return list(regions.filter(path__in=tops))
-
-
-def members(scope: Scope) -> int:
-    return people_in(scope).exclude(status=PersonStatus.DISCHARGED).count()
-
-
-def vetted_and_eligible(scope: Scope, today: dt.date) -> tuple[int, int | None]:
-    """Active members who are vetted (vetting.selectors.is_vetted), and those eligible for at
-    least one kind of firearm today (None when no policy is in force), in one pass."""
-    now = timezone.now()
-    if timezone.localdate(now) != today:  # another day's numbers are not kept
-        return count_by_unit(scope, today).total()
-    return _eligibility(scope, now, read_marker()).total()
-
-
-@dataclass(frozen=True)
-class UnitCounts:
-    """Vetted and eligible active members per unit path (eligible None: no policy in force)."""
-
-    by_path: dict[str, tuple[int, int]]
-    eligible_known: bool
-
-    def total(self, under: str = "") -> tuple[int, int | None]:
-        vetted = eligible = 0
-        for path, (v, e) in self.by_path.items():
-            if path.startswith(under):
-                vetted += v
-                eligible += e
-        return vetted, eligible if self.eligible_known else None
-
-
-def count_by_unit(scope: Scope, today: dt.date) -> UnitCounts:
-    """The eligibility pass over the scope's active members, counted per unit."""
-    people = people_in(scope).filter(status=PersonStatus.ACTIVE)
-    counts: dict[str, list[int]] = {}
-    try:
-        for row, facts, decisions in decisions_for_people(
-            category=QUOTA_CATEGORY, moment=today, people=people, extra_types=(VETTING_CHECK,)
-        ):
-            tally = counts.setdefault(row.unit_path, [0, 0])
-            tally[0] += is_vetted(facts, today)
-            tally[1] += any(d.allowed for d in decisions)
-    except DomainError:  # no policy in force for a jurisdiction: nobody can be eligible
-        counts = {}
-        for row, fact in people_with_facts(people, {VETTING_CHECK}):
-            counts.setdefault(row.unit_path, [0, 0])[0] += is_vetted(fact, today)
-        return UnitCounts({p: (v, e) for p, (v, e) in counts.items()}, eligible_known=False)
-    return UnitCounts({p: (v, e) for p, (v, e) in counts.items()}, eligible_known=True)
-
-
-def _eligibility(scope: Scope, now: dt.datetime, marker: Marker) -> UnitCounts:
-    today = timezone.localdate(now)
-    return _ELIGIBILITY.get(
-        _scope_key(scope), marker, now, lambda: (count_by_unit(scope, today), None)
-    )
-
-
-def items_issued(scope: Scope, category: str | None = None) -> int:
-    items = items_in(scope).filter(place=Place.PERSON)
-    if category:
-        items = items.filter(model__category__code=category)
-    return items.count()
-
-
-def quota(scope: Scope, today: dt.date) -> tuple[int, int | None]:
-    """(firearms counted against the regional quotas, the sum of those quotas) over the
-    regions the scope reaches into; no limit when a region's policy sets none."""
-    regions = regions_of(scope)
-    used = QuotaUsage.objects.filter(region__in=regions, category__code=QUOTA_CATEGORY).aggregate(
-        total=Sum("issued")
-    )["total"]
-    limit = 0
-    for region in regions:
-        try:
-            rule = policy_in_force(region.jurisdiction, today).categories.get(QUOTA_CATEGORY)
-        except DomainError:
-            return used or 0, None
-        if rule is None or rule.quota is None:
-            return used or 0, None
-        limit += rule.quota.per_region
-    return used or 0, limit or None
-
-
-def expiring_qualifications(scope: Scope, today: dt.date, days: int = EXPIRING_DAYS) -> int:
-    """Qualifications in force that lapse within `days` and have not been renewed."""
-    renewed = Qualification.objects.filter(
-        person=OuterRef("person"),
-        qualification_type=OuterRef("qualification_type"),
-        klass=OuterRef("klass"),
-        obtained_on__gt=OuterRef("obtained_on"),
-        revocation__isnull=True,
-    )
-    return (
-        Qualification.objects.filter(
-            person__in=people_in(scope).values("pk"),
-            expires_on__gte=today,
-            expires_on__lte=today + dt.timedelta(days=days),
-            revocation__isnull=True,
-        )
-        .exclude(Exists(renewed))
-        .count()
-    )
-
-
-def overdue(scope: Scope, now: dt.datetime) -> int:
-    return items_in(scope).filter(place=Place.PERSON, due_at__lt=now).count()
-
-
-def recalls_in(scope: Scope, now: dt.datetime) -> int:
-    """Items the scope sees that must come back now (overdue, or the holder may no longer
-    hold them)."""
-    seen = set(items_in(scope).filter(place=Place.PERSON).values_list("pk", flat=True))
-    if not seen:
-        return 0
-    return len(seen & _recalled(now, read_marker()))
-
-
-def _recalled(now: dt.datetime, marker: Marker) -> frozenset[int]:
-    """The ids of the items armory.selectors.recalls names at `now`."""
-    return _RECALLS.get(
-        "recalls",
-        marker,
-        now,
-        lambda: (frozenset(r.item.pk for r in recalls(now)), next_due(now)),
-    )
-
-
-def next_due(now: dt.datetime) -> dt.datetime | None:
-    """The earliest time, from `now` on, an item out on a checkout falls due: until then no
-    more items become overdue."""
-    found: dt.datetime | None = Item.objects.filter(place=Place.PERSON, due_at__gte=now).aggregate(
-        first=Min("due_at")
-    )["first"]
-    return found
-
-
-def open_counts(scope: Scope) -> int:
-    return InventoryCount.objects.filter(
-        site__in=sites_in(scope).values("pk"), status=CountStatus.OPEN
-    ).count()
-
-
-def open_variances(scope: Scope) -> int:
-    return Variance.objects.filter(
-        count__site__in=sites_in(scope).values("pk"), resolution=""
-    ).count()
-
-
-def open_incidents(scope: Scope) -> int:
-    return incidents_in(scope).exclude(status=IncidentStatus.CLOSED).count()
 
 
 def readiness(scope: Scope, now: dt.datetime | None = None) -> Readiness:
-    now = now or timezone.now()
-    return _readiness(scope, now, read_marker())
-
-
-def compute_readiness(
-    scope: Scope,
-    now: dt.datetime,
-    marker: Marker,
-    counts: UnitCounts | None = None,
-    under: str = "",
-) -> Readiness:
-    """Every number, read now (the eligibility pass and the recalls as kept); `counts` and
-    `under`: the vetted and eligible numbers are those of `counts` under that path."""
-    today = timezone.localdate(now)
-    used, limit = quota(scope, today)
-    kept = counts if counts is not None else _eligibility(scope, now, marker)
-    counted = kept.total(under)
-    seen = set(items_in(scope).filter(place=Place.PERSON).values_list("pk", flat=True))
-    return Readiness(
-        members=members(scope),
-        vetted=counted[0],
-        eligible=counted[1],
-        firearms_issued=items_issued(scope, QUOTA_CATEGORY),
-        quota_used=used,
-        quota_limit=limit,
-        items_issued=items_issued(scope),
-        expiring=expiring_qualifications(scope, today),
-        overdue=overdue(scope, now),
-        recalls=len(seen & _recalled(now, marker)) if seen else 0,
-        open_counts=open_counts(scope),
-        open_variances=open_variances(scope),
-        open_incidents=open_incidents(scope),
-    )
-
-
-def _readiness(
-    scope: Scope,
-    now: dt.datetime,
-    marker: Marker,
-    counts: UnitCounts | None = None,
-    under: str = "",
-) -> Readiness:
-    return _READINESS.get(
-        scope,  # the whole scope: every number may come to depend on any part of it
-        marker,
-        now,
-        lambda: (compute_readiness(scope, now, marker, counts, under), next_due(now)),
-    )
+    return _readiness(_Reading(scope, now))
 
 
 def regions_side_by_side(
     scope: Scope, now: dt.datetime | None = None
 ) -> list[tuple[Unit, Readiness]]:
     """One readiness per region, for those who see everything (HQ, auditors); none otherwise.
-    The regions' vetted and eligible numbers come from the one pass over everyone."""
+    The regions' numbers are sums over the whole force's counts, read once."""
     if not scope.everything:
         return []
-    now = now or timezone.now()
-    marker = read_marker()
-    counts = _eligibility(scope, now, marker)
-    return [
-        (region, _readiness(region_scope(region), now, marker, counts, region.path))
-        for region in regions_of(scope)
-    ]
+    return _regions(_Reading(scope, now))
 
 
-# --- kept while nothing they read has changed ----------------------------------------------
+def readiness_by_unit(
+    scope: Scope, now: dt.datetime | None = None, region: str = ""
+) -> tuple[Unit | None, list[UnitRow]]:
+    """The readiness chart's rows: for those who see everything, one per region, or one per
+    battalion of `region` (its code) when given; for others, one per battalion they see (per
+    company when they see one battalion or less). Returns the unit the rows are within."""
+    return _unit_rows(_Reading(scope, now), region)
 
 
-@dataclass(frozen=True)
-class Marker:
-    """Where the database stands: the reference stamp and the journal's size, read together."""
-
-    alias: str
-    stamp: str | None
-    size: int
-
-
-def read_marker() -> Marker:
-    """The marker, in one statement (read before the data, so data is at least as new)."""
-    head = JournalHead._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT {STAMP_SQL}, (SELECT size FROM "{head}" WHERE id = 1)')
-        stamp, size = cursor.fetchone() or (None, None)
-    return Marker(connection.alias, None if stamp is None else str(stamp), int(size or 0))
-
-
-@dataclass(frozen=True)
-class _Held(Generic[T]):
-    value: T
-    marker: Marker
-    made_at: dt.datetime
-    until: dt.datetime
-
-
-class Kept(Generic[T]):
-    """Values kept per key while the marker holds, or moved only by journal entries whose kinds
-    start with one of `unrelated`; and until the date changes, `MAX_AGE` passes or the time
-    the builder gave (a checkout falling due). Without a reference stamp nothing is kept."""
-
-    def __init__(self, unrelated: tuple[str, ...]) -> None:
-        self.unrelated = unrelated
-        self._held: dict[Hashable, _Held[T]] = {}
-        self._lock = threading.Lock()
-
-    def get(
-        self,
-        key: Hashable,
-        marker: Marker,
-        now: dt.datetime,
-        build: Callable[[], tuple[T, dt.datetime | None]],
-    ) -> T:
-        held = self._held.get(key)
-        if held is not None and self._still(held, marker, now):
-            if held.marker != marker:
-                with self._lock:
-                    self._held[key] = replace(held, marker=marker)
-            return held.value
-        value, until = build()
-        if marker.stamp is not None:
-            ends = now + MAX_AGE if until is None else min(until, now + MAX_AGE)
-            with self._lock:
-                self._held[key] = _Held(value, marker, now, ends)
-        return value
-
-    def _still(self, held: _Held[T], marker: Marker, now: dt.datetime) -> bool:
-        if (held.marker.alias, held.marker.stamp) != (marker.alias, marker.stamp):
-            return False
-        if not held.made_at <= now <= held.until:
-            return False
-        if timezone.localdate(now) != timezone.localdate(held.made_at):
-            return False
-        if held.marker.size == marker.size:
-            return True
-        if held.marker.size > marker.size:
-            return False
-        kinds = kinds_between(held.marker.size, marker.size)
-        return all(kind.startswith(self.unrelated) for kind in kinds)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
-
-
-def kinds_between(start: int, end: int) -> frozenset[str]:
-    """The kinds of the journal entries start..end-1 (one range read of the primary key)."""
-    return frozenset(
-        JournalEntry.objects.filter(seq__gte=start, seq__lt=end)
-        .order_by()
-        .values_list("kind", flat=True)
-        .distinct()
+def _readiness(reading: _Reading) -> Readiness:
+    scope, now, marker, counts = reading.scope, reading.now, reading.marker, reading.counts
+    if scope.everything:
+        regions = reading.limits(list(Unit.objects.filter(kind=UnitKind.REGION)))
+        return _from_tallies(reading.tallies, counts, None, regions)
+    # Each part kept while nothing it reads has changed: a qualification awarded changes none
+    # of them (eligibility, recalls and expiring qualifications are kept current on their own).
+    held = reading.held()
+    ids = {pk for pk, *_ in held}
+    control = _CONTROL.get(
+        scope,
+        marker,
+        now,
+        lambda: ((open_counts(scope), open_variances(scope), open_incidents(scope)), None),
+    )
+    used = QuotaUsage.objects.filter(
+        region__in=reading.regions(), category__code=QUOTA_CATEGORY
+    ).aggregate(total=Sum("issued"))["total"]
+    vetted, eligible = counts.total()
+    return Readiness(
+        members=_SCOPE_MEMBERS.get(scope, marker, now, lambda: (members(scope), None)),
+        vetted=vetted,
+        eligible=eligible,
+        firearms_issued=sum(firearm for _, firearm, *_ in held),
+        quota_used=used or 0,
+        quota_limit=limit_of(reading.limits(reading.regions())),
+        items_issued=len(ids),
+        expiring=_EXPIRING.in_scope(scope, now, marker),
+        overdue=sum(due is not None and due < now for _, _, due, *_ in held),
+        recalls=len(ids & recall_counts.recalled(now, marker)) if ids else 0,
+        open_counts=control[0],
+        open_variances=control[1],
+        open_incidents=control[2],
+        counted_at=counts.counted_at,
+        stale_since=counts.stale_since,
     )
 
 
-def _scope_key(scope: Scope) -> Hashable:
-    """Scopes that see the same people share an eligibility pass."""
+def _regions(reading: _Reading) -> list[tuple[Unit, Readiness]]:
+    if not reading.scope.everything:
+        return []
+    return [
+        (region, _from_tallies(reading.tallies, reading.counts, region, reading.limits([region])))
+        for region in regions_of(reading.scope)
+    ]
+
+
+def _unit_rows(reading: _Reading, region: str) -> tuple[Unit | None, list[UnitRow]]:
+    scope, counts = reading.scope, reading.counts
+    members: Mapping[str, int]
+    armed: Mapping[str, int]
     if scope.everything:
-        return ("everything",)
-    return (scope.paths, scope.person_id)
+        within, units = chart_units(scope, region)
+        members, armed = reading.tallies.people.members, reading.tallies.items.armed
+    else:
+        within, units, members = _UNITS.get(
+            (scope, region),
+            reading.marker,
+            reading.now,
+            lambda: ((*chart_units(scope, region), members_by_unit(scope)), None),
+        )
+        armed = rolled_up(
+            Counter(
+                path
+                for _, firearm, _, path, holder in reading.held()
+                if firearm and (path.startswith(scope.paths) or holder == scope.person_id)
+            )
+        )
+    quotas = _quota_used() if any(u.kind == UnitKind.REGION for u in units) else {}
+    rows = []
+    for unit in units:
+        vetted, eligible = counts.total(unit.path)
+        region_row = unit.kind == UnitKind.REGION
+        rows.append(
+            UnitRow(
+                unit=unit,
+                members=members.get(unit.path, 0),
+                vetted=vetted,
+                eligible=eligible,
+                armed=armed.get(unit.path, 0),
+                quota_used=quotas.get(unit.pk, 0) if region_row else None,
+                quota_limit=reading.limit(unit) if region_row else None,
+            )
+        )
+    return within, rows
 
 
-_ELIGIBILITY: Kept[UnitCounts] = Kept(BOOKKEEPING + ARMORY)
-_RECALLS: Kept[frozenset[int]] = Kept(BOOKKEEPING)
-_READINESS: Kept[Readiness] = Kept(BOOKKEEPING)
+def _quota_used() -> dict[int, int]:
+    return dict(
+        QuotaUsage.objects.filter(category__code=QUOTA_CATEGORY).values_list("region_id", "issued")
+    )
+
+
+# --- the whole force's numbers, summed per region ----------------------------------------------
+
+
+def _tallies(now: dt.datetime, marker: Marker) -> Tallies:
+    people = PeopleTallies(
+        members=_MEMBERS.get("force", marker, now, lambda: (count_members(), None)),
+        expiring=_EXPIRING.under(now, marker),
+    )
+    items = _ITEM_TALLIES.get(
+        "force", marker, now, lambda: (count_item_tallies(now), next_due(now))
+    )
+    return Tallies(people, items, recalled_under(recall_counts.recalled(now, marker)))
+
+
+def _from_tallies(
+    tallies: Tallies,
+    counts: UnitCounts,
+    region: Unit | None,
+    limits: list[tuple[Unit, int | None]],
+) -> Readiness:
+    """The readiness of one region (None: of everything) from the force's counts."""
+    path = region.path if region is not None else ""
+    items, firearms, overdue_ = tallies.held_under(path)
+    vetted, eligible = counts.total(path)
+    return Readiness(
+        members=tallies.people.members[path],
+        vetted=vetted,
+        eligible=eligible,
+        firearms_issued=firearms,
+        quota_used=sum(tallies.items.quota_used.get(r.pk, 0) for r, _ in limits),
+        quota_limit=limit_of(limits),
+        items_issued=items,
+        expiring=tallies.people.expiring[path],
+        overdue=overdue_,
+        recalls=tallies.recalled[path],
+        open_counts=tallies.items.open_counts[path],
+        open_variances=tallies.items.open_variances[path],
+        open_incidents=tallies.items.incidents[path],
+        counted_at=counts.counted_at,
+        stale_since=counts.stale_since,
+    )
+
+
+# What is kept, and the kinds of journal entries that leave it as it is. Members change only
+# with the registry; what people hold, counts and incidents with anything but bookkeeping and
+# vetting (a move changes whose an item is).
+NOT_ITEMS = (*BOOKKEEPING, "qualification.")
+_MEMBERS: Kept[Counter[str]] = Kept((*PEOPLE_UNRELATED, "qualification."))
+_EXPIRING = ExpiringCounts()
+_ITEM_TALLIES: Kept[ItemTallies] = Kept(NOT_ITEMS)
+_SCOPE_MEMBERS: Kept[int] = Kept((*PEOPLE_UNRELATED, "qualification."))
+_HELD: Kept[Held] = Kept(NOT_ITEMS)
+_CONTROL: Kept[tuple[int, int, int]] = Kept(NOT_ITEMS)
+_DAYS: Kept[list[Day]] = Kept(NOT_ITEMS)
+_UNITS: Kept[tuple[Unit | None, list[Unit], Counter[str]]] = Kept(
+    (*PEOPLE_UNRELATED, "qualification.")
+)
 
 
 def clear_cache() -> None:
     """Forget everything kept (tests, benchmarks)."""
-    for kept in (_ELIGIBILITY, _RECALLS, _READINESS):
+    for kept in (_MEMBERS, _ITEM_TALLIES, _SCOPE_MEMBERS, _HELD, _CONTROL, _DAYS, _UNITS):
         kept.clear()
+    _EXPIRING.clear()
+    eligibility_counts.clear()
+    recall_counts.clear()

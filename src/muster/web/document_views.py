@@ -9,7 +9,16 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from muster.access.scope import Scope, items_in, people_in, sites_in, units_in, visible
+from muster.access.scope import (
+    Scope,
+    items_in,
+    people_in,
+    sees_items,
+    sees_people,
+    sites_in,
+    units_in,
+    visible,
+)
 from muster.armory.documents import (
     count_sheet_pdf,
     item_history_pdf,
@@ -24,7 +33,6 @@ from muster.people.documents import readiness_pdf, roster_table
 from muster.web.count_views import visible_count
 from muster.web.errors import scoped
 from muster.web.item_views import items_filtered, visible_item
-from muster.web.navigation import sees_items, sees_people
 from muster.web.people_views import roster_filtered
 
 

@@ -5,27 +5,17 @@ would be created) → "Confirm import" runs the same import for real, one transa
 by the services. The rows must lie within the user's scope: the importers are given the units,
 people or site the user may change, and refuse every other row by name.
 
-The uploaded file is kept server-side between the check and the confirmation (under
-VAR_DIR/uploads/, named by the user's id and a random token, readable by the server only), so
-that what is imported is byte for byte the file that was checked: a second upload could be a
-different file, and a large roster would be sent twice.
+The kinds of import, the upload kept between the check and the confirmation, and the run are
+muster.imports' (shared with the API); this module is their pages.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import os
-import re
-import secrets
-import shutil
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
@@ -33,85 +23,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from muster.access.scope import Scope, people_in, require, sites_in, units_in, visible
-from muster.armory.importing import ITEM_COLUMNS, ItemsImport
+from muster.access.scope import Scope, require, sites_in
 from muster.armory.models import Shipment, Site
 from muster.core.actors import Actor
-from muster.core.errors import DomainError, NotFound, Problem
-from muster.core.importing import Importer, ImportMode, ImportReport, run_import
-from muster.core.tabular import Column
-from muster.people.importing import PEOPLE_COLUMNS, PeopleImport
-from muster.vetting.importing import QUALIFICATION_COLUMNS, QualificationsImport
+from muster.core.errors import NotFound
+from muster.imports.runs import KINDS, Kind, ProblemRow, check_upload, problem_rows, run
+from muster.imports.uploads import (
+    PROBLEMS,
+    forget_upload,
+    kept_dir,
+    kept_upload,
+    max_bytes,
+    safe_name,
+)
 from muster.web.errors import scoped
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # ~180,000 roster rows; larger files: the CLI
-KEPT_SECONDS = 24 * 3600  # an upload neither confirmed nor abandoned is removed after a day
 MAX_SHOWN = 1000  # problems shown on the page; all of them are in the CSV download
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-LINE = re.compile(r"^line (\d+)$")
-META = ".meta.json"
-PROBLEMS = ".problems.csv"
 ACCEPT = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One kind of import: the action it needs, its columns, and its words."""
-
-    name: str
-    action: str
-    title: Any
-    about: Any
-    columns: tuple[Column, ...]
-    verbs: tuple[Any, Any, Any]  # what the three counts mean, in a dry run
-    done: tuple[Any, Any, Any]  # and once written
-
-
-KINDS = {
-    kind.name: kind
-    for kind in (
-        Kind(
-            "people",
-            "people.change",
-            gettext_lazy("Volunteers"),
-            gettext_lazy(
-                "One row per volunteer, identified by national id: a new id registers the "
-                "volunteer, a known one updates what the row changes."
-            ),
-            PEOPLE_COLUMNS,
-            (gettext_lazy("to register"), gettext_lazy("to update"), gettext_lazy("unchanged")),
-            (gettext_lazy("registered"), gettext_lazy("updated"), gettext_lazy("unchanged")),
-        ),
-        Kind(
-            "qualifications",
-            "vetting.change",
-            gettext_lazy("Qualifications"),
-            gettext_lazy(
-                "One row per qualification a volunteer holds or held; a recorded one is left "
-                "as it is, or revoked when the row gives revoked_on."
-            ),
-            QUALIFICATION_COLUMNS,
-            (gettext_lazy("to record"), gettext_lazy("to revoke"), gettext_lazy("unchanged")),
-            (gettext_lazy("recorded"), gettext_lazy("revoked"), gettext_lazy("unchanged")),
-        ),
-        Kind(
-            "items",
-            "custody.change",
-            gettext_lazy("Items into a site"),
-            gettext_lazy(
-                "A packing list of serialized items received into one site against a shipment "
-                "reference, all or nothing."
-            ),
-            ITEM_COLUMNS,
-            (gettext_lazy("to receive"), gettext_lazy("to update"), gettext_lazy("unchanged")),
-            (gettext_lazy("received"), gettext_lazy("updated"), gettext_lazy("unchanged")),
-        ),
-    )
-}
-
-
-def max_bytes() -> int:
-    return int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
 
 
 # Forms -----------------------------------------------------------------------------------------
@@ -159,131 +87,7 @@ def form_for(kind: Kind, scope: Scope, data: Any = None, files: Any = None) -> I
     return ImportForm(data, files, prefix=prefix)
 
 
-# Kept uploads ----------------------------------------------------------------------------------
-
-
-def uploads_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "uploads"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def kept_dir(user_id: int, token: str) -> Path:
-    """Where one upload is kept: named by its owner, so no one else can reach it."""
-    if not TOKEN.match(token):
-        raise NotFound.single("upload", "token", _("no such upload"), token)
-    return uploads_dir() / f"{user_id}-{token}"
-
-
-def safe_name(name: str) -> str:
-    """The uploaded file's own name (the importers name it in their reports), made harmless;
-    its extension stays, as the XLSX reader wants it."""
-    cleaned = re.sub(r"[^\w.\- ]", "_", Path(name).name).lstrip(".")[:120]
-    return cleaned or "upload.csv"
-
-
-def keep_upload(user_id: int, upload: Any, meta: dict[str, Any]) -> str:
-    """Save the upload and what it is for; returns its token. Old uploads go first."""
-    _remove_stale()
-    token = secrets.token_urlsafe(24)
-    folder = kept_dir(user_id, token)
-    folder.mkdir(mode=0o700)
-    descriptor = os.open(folder / meta["name"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    (folder / META).write_text(json.dumps(meta), encoding="utf-8")
-    return token
-
-
-def kept_upload(user_id: int, token: str) -> tuple[Path, dict[str, Any]]:
-    """The file and its description, if this user uploaded it and it is still kept."""
-    folder = kept_dir(user_id, token)
-    try:
-        meta = json.loads((folder / META).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NotFound.single(
-            "upload", "token", _("this upload is no longer kept; upload the file again")
-        ) from None
-    return folder / meta["name"], meta
-
-
-def forget_upload(user_id: int, token: str) -> None:
-    """Remove the file itself (a report of its problems may stay until it is stale)."""
-    folder = kept_dir(user_id, token)
-    (folder / META).unlink(missing_ok=True)
-    for path in folder.iterdir():
-        if path.name != PROBLEMS:
-            path.unlink(missing_ok=True)
-
-
-def _remove_stale() -> None:
-    oldest = time.time() - KEPT_SECONDS
-    for path in uploads_dir().iterdir():
-        try:
-            if path.stat().st_mtime < oldest:
-                shutil.rmtree(path)
-        except FileNotFoundError:  # removed by a concurrent request
-            pass
-
-
-# Running ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProblemRow:
-    """One problem as a row of the report: the file's row number (or what else it concerns)."""
-
-    row: str
-    field: str
-    rule: str
-    value: str
-
-
-def problem_rows(problems: list[Problem]) -> list[ProblemRow]:
-    rows = []
-    for p in problems:
-        line = LINE.match(p.record)
-        rows.append(ProblemRow(line.group(1) if line else p.record, p.field, p.rule, p.value))
-    return rows
-
-
-def importer_for(kind: Kind, scope: Scope, meta: dict[str, Any]) -> Importer:
-    """The CLI's importer for `kind`, confined to what `scope` may change."""
-    require(scope, kind.action, f"import {kind.name}")
-    source = meta["name"]
-    if kind.name == "people":
-        allowed = (
-            None if scope.everything else frozenset(units_in(scope).values_list("pk", flat=True))
-        )
-        return PeopleImport(source=source, allowed_units=allowed)
-    if kind.name == "qualifications":
-        return QualificationsImport(
-            source=source, people=None if scope.everything else people_in(scope)
-        )
-    site: Site = visible(sites_in(scope), meta["site"], "site")
-    return ItemsImport(site=site, reference=meta["reference"])
-
-
-def run(
-    kind: Kind, scope: Scope, path: Path, meta: dict[str, Any], actor: Actor | None
-) -> tuple[ImportReport | None, list[Problem]]:
-    """Check (actor None: a dry run) or import the file; the report, or every problem."""
-    importer = importer_for(kind, scope, meta)
-    mode = ImportMode(dry_run=actor is None)
-    try:
-        report, _rejections, _table = run_import(importer, path=path, mode=mode, actor=actor)
-    except DomainError as error:  # bad rows, a bad file, or a service's refusal on writing
-        return None, error.problems
-    # The site's storage and the reference, as `muster items import --dry-run` checks them;
-    # receive_items checks them again when importing.
-    if (
-        mode.dry_run
-        and isinstance(importer, ItemsImport)
-        and (late := importer.shipment_problems())
-    ):
-        return None, late
-    return report, []
+# Reports ---------------------------------------------------------------------------------------
 
 
 def write_problems(path: Path, rows: list[ProblemRow]) -> None:
@@ -361,11 +165,9 @@ def check(request: HttpRequest, scope: Scope, kind_name: str) -> HttpResponse:
         meta["site"] = form.cleaned_data["site"].pk
         meta["reference"] = form.cleaned_data["reference"].strip()
     user_id = _owner(scope)
-    token = keep_upload(user_id, upload, meta)
-    path, _meta = kept_upload(user_id, token)
-    context = _result(kind, meta, token, run(kind, scope, path, meta, None))
-    if context["problems"]:
-        forget_upload(user_id, token)  # a refused file is not imported; only its report stays
+    token, report, problems = check_upload(kind, scope, user_id, upload, meta)
+    context = _result(kind, meta, token, (report, problems))
+    if context["problems"]:  # a refused file is not imported; only its report stays
         write_problems(kept_dir(user_id, token) / PROBLEMS, context["all_problems"])
     return render(request, "web/imports/check.html", context)
 

@@ -7,11 +7,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from muster.access.scope import Scope, scope_of
+from muster.access.scope import Scope, scope_of, sees_people
 from muster.journal.selectors import journal_size
-from muster.web.dashboard import readiness, regions_side_by_side
+from muster.web.charts import dashboard_charts
+from muster.web.dashboard import dashboard_for
 from muster.web.errors import scoped
-from muster.web.navigation import only_themselves, sees_people
+from muster.web.navigation import only_themselves
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -34,12 +35,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
     if only_themselves(scope):
         return redirect(reverse("web:person", args=[scope.person_id]))
+    numbers = dashboard_for(scope, region=request.GET.get("region", "").strip())
     return render(
         request,
         "web/dashboard.html",
         {
-            "readiness": readiness(scope),
-            "regions": regions_side_by_side(scope),
+            "readiness": numbers.readiness,
+            "regions": numbers.regions,
+            "dashboard": numbers,
+            "charts": dashboard_charts(numbers),
             "everything": scope.everything,
             "show_report": sees_people(scope),
         },

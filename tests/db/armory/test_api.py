@@ -16,12 +16,16 @@ from muster.accounts.models import ApiToken, LoginState, User
 from muster.accounts.services import grant_role
 from muster.accounts.throttle import check_password
 from muster.accounts.tokens import create_token
-from muster.armory.models import Item
+from muster.armory.models import Item, Site
+from muster.armory.services.catalogue import create_site
+from muster.armory.services.counts import start_count
+from muster.armory.services.movements import dispatch_transfer
 from muster.core.actors import Actor
 from muster.core.errors import AuthenticationFailed
 from muster.journal.models import JournalEntry
 from muster.people.models import Person, Unit
 from muster.people.services import create_unit
+from muster.vetting.models import Qualification
 
 PASSWORD = "correct horse battery staple"  # every user's password in the armory fixture
 
@@ -372,11 +376,40 @@ def world(armory, org, actor, make_person, rifleman):
     return {"people": people, "b3": b3}
 
 
+def in_progress() -> dict[str, int]:
+    """Work under way in the 1st Battalion for the matrix to read and finish: rifle R0010 in
+    transit from ARM-1 to a second vault, ARM-1B; an open count of STORE-1 whose independent
+    counter is the volunteer; and the rifleman's first qualification."""
+    armorer = Actor.for_user(User.objects.get(username="armorer"))
+    spare = create_site(
+        actor=Actor.system("tests"),
+        code="ARM-1B",
+        name="1st Battalion spare vault",
+        unit=Unit.objects.get(code="R1-B1"),
+        security_level="vault_alarmed",
+        certified_on=dt.date(2026, 1, 15),
+        capacities={"firearm": 50},
+    )
+    transfer = dispatch_transfer(
+        actor=armorer, from_site=Site.objects.get(code="ARM-1"), to_site=spare,
+        item_ids=[rifle("R0010").pk],
+    )  # fmt: skip
+    count = start_count(
+        actor=armorer, site=Site.objects.get(code="STORE-1"),
+        counter=User.objects.get(username="vol"), category=None,
+    )  # fmt: skip
+    qualification = Qualification.objects.filter(person__national_id="VD50000001").order_by("pk")
+    return {"transfer": transfer.pk, "count": count.pk, "qualification": qualification[0].pk}
+
+
 def endpoints(world):
     """(name, method, path, body) for each endpoint the matrix walks."""
     p = {k: v.pk for k, v in world["people"].items()}
     item = rifle().pk
     today = dt.date.today().isoformat()
+    w = in_progress()
+    transfer, count = f"/transfers/{w['transfer']}", f"/counts/{w['count']}"
+    move = {"unit": "R1-B1", "since": today, "reason": "posting"}
     new_person = {
         "national_id": "NEW0000001", "family_name": "Nova", "given_name": "Iryna",
         "unit": "R2-B3", "joined_on": today,
@@ -400,7 +433,28 @@ def endpoints(world):
         ),
         ("issue", "post", "/custody/issue", {"person_id": p["c1"], "serials": ["R0001"]}),
         ("count", "post", "/counts", {"site": "ARM-1", "counter": "clerk"}),
-    ]
+        ("list units", "get", "/units", None),
+        ("list items", "get", "/items", None),
+        ("rifle proof", "get", f"/items/{item}/proof", None),
+        ("own holdings", "get", f"/people/{p['c1']}/holdings", None),
+        ("eligibility other battalion", "get", f"/people/{p['b2']}/eligibility", None),
+        ("move from B2", "post", f"/people/{p['b2']}/move", move),
+        ("move from R2", "post", f"/people/{p['b3']}/move", move),
+        ("reinstate in B2", "post", f"/people/{p['b2']}/reinstate", {"reason": "cleared"}),
+        ("revoke", "post", f"/qualifications/{w['qualification']}/revoke", {"reason": "void"}),
+        ("return", "post", "/custody/return", {"person_id": p["c1"], "serials": ["R0001"]}),
+        ("report missing", "post", "/custody/missing", {"serials": ["R0001"], "summary": "gone"}),
+        ("transfer", "post", "/transfers",
+         {"from_site": "ARM-1", "to_site": "ARM-1B", "serials": ["R0001"]}),
+        ("read transfer", "get", transfer, None),
+        ("receive transfer", "post", f"{transfer}/receive", {"serials": ["R0010"]}),
+        ("recalls", "get", "/recalls", None),
+        ("list counts", "get", "/counts", None),
+        ("read count", "get", count, None),
+        ("record count", "post", f"{count}/records", {"serials": ["R0001"]}),
+        ("close count", "post", f"{count}/close", None),
+        ("list incidents", "get", "/incidents", None),
+    ]  # fmt: skip
 
 
 EXPECTED = {
@@ -418,6 +472,30 @@ EXPECTED = {
     "award in R2":           (403, 403,   403,   403,   404, 403,   403),
     "issue":                 (403, 403,   403,   403,   403, 400,   403),
     "count":                 (403, 403,   403,   403,   403, 201,   403),
+    "list units":            (200, 200,   200,   200,   200, 200,   200),
+    "list items":            (200, 200,   200,   200,   200, 200,   200),
+    "rifle proof":           (200, 200,   200,   200,   404, 200,   404),
+    "own holdings":          (200, 200,   200,   200,   200, 200,   200),
+    "eligibility other battalion": (200, 200, 200, 404,   200, 404,   404),
+    "move from B2":          (200, 403,   200,   404,   403, 403,   403),
+    "move from R2":          (200, 403,   404,   404,   403, 403,   403),
+    # The vetting officer may reinstate; B2's volunteer is active already.
+    "reinstate in B2":       (403, 403,   403,   403,   400, 403,   403),
+    "revoke":                (403, 403,   403,   403,   200, 403,   403),
+    # The armorer may take back; R0001 is at its site, not issued.
+    "return":                (403, 403,   403,   403,   403, 400,   403),
+    "report missing":        (403, 403,   403,   403,   403, 201,   403),
+    "transfer":              (403, 403,   403,   403,   403, 201,   403),
+    "read transfer":         (200, 200,   200,   200,   404, 200,   404),
+    "receive transfer":      (403, 403,   403,   403,   403, 200,   403),
+    "recalls":               (200, 200,   200,   200,   200, 200,   200),
+    "list counts":           (200, 200,   200,   200,   200, 200,   200),
+    # Only the assigned counter (here the volunteer) records; they may close it, as the
+    # armorer may.
+    "read count":            (200, 200,   200,   200,   404, 200,   200),
+    "record count":          (400, 400,   400,   400,   404, 400,   201),
+    "close count":           (403, 403,   403,   403,   404, 200,   200),
+    "list incidents":        (200, 200,   200,   200,   200, 200,   200),
 }  # fmt: skip
 ROLES = ("hq", "auditor", "admin1", "commander", "vet", "armorer", "vol")
 

@@ -9,13 +9,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from muster.web.navigation import (
-    counts_open_to,
-    may_audit,
-    may_import,
-    sees_items,
-    sees_people,
-)
+from muster.access.scope import may_audit, sees_items, sees_people
+from muster.web.navigation import counts_open_to, may_import
 
 register = template.Library()
 
