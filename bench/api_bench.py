@@ -182,11 +182,14 @@ class CpuMeter:
             "server_workers_cpu_seconds": round(
                 sum(procs.get(p, 0) - self._procs.get(p, 0) for p in self.pids) / tick, 2
             ),
+            # Backends that ended meanwhile (a connection older than CONN_MAX_AGE is
+            # reopened) are left out: their last ticks cannot be read.
             "database_backends_cpu_seconds": round(
-                sum(database.get(p, 0) - self._database.get(p, 0) for p in self.database_pids)
+                sum(database[p] - self._database[p] for p in database if p in self._database)
                 / tick,
                 2,
             ),
+            "database_backends_measured": f"{len(database)} of {len(self._database)}",
             "client_cpu_seconds": round(
                 me.ru_utime + me.ru_stime - self._self.ru_utime - self._self.ru_stime, 2
             ),

@@ -50,6 +50,8 @@ class CustodyReference:
     _ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
     # access.scope's scopes, by (user id, person id), worked out on first use.
     scopes: dict[tuple[int, int | None], Any] = field(default_factory=dict)
+    _under: dict[tuple[str, ...], tuple[int, ...]] = field(default_factory=dict)
+    _sites_of: dict[tuple[int, ...], tuple[int, ...]] = field(default_factory=dict)
 
     # --- instances -------------------------------------------------------------------------
 
@@ -98,6 +100,26 @@ class CustodyReference:
         chain = self.ancestors(unit_id)
         return {role for role, on in self.grants.get(user_id, ()) if on is None or on in chain}
 
+    def unit_ids_under(self, paths: tuple[str, ...]) -> tuple[int, ...]:
+        """The ids of the units whose path starts with one of `paths` (their subtrees)."""
+        found = self._under.get(paths)
+        if found is None:
+            at = _PATH_AT
+            found = tuple(
+                sorted(pk for pk, row in self.units.items() if row[at].startswith(paths))
+            )
+            self._under[paths] = found
+        return found
+
+    def site_ids_of_units(self, unit_ids: tuple[int, ...]) -> tuple[int, ...]:
+        """The ids of the storage sites of these units."""
+        found = self._sites_of.get(unit_ids)
+        if found is None:
+            wanted, at = set(unit_ids), _SITE_UNIT_AT
+            found = tuple(sorted(pk for pk, row in self.sites.items() if row[at] in wanted))
+            self._sites_of[unit_ids] = found
+        return found
+
     def is_custodian(self, user_id: int | None, site_id: int) -> bool:
         return user_id is not None and (site_id, user_id) in self.custodians
 
@@ -107,6 +129,14 @@ class CustodyReference:
             if effective_from <= day:
                 return parsed_document(pk, sha256)
         raise no_policy(jurisdiction, day)
+
+
+def _column(model: type[Any], attname: str) -> int:
+    return [f.attname for f in model._meta.concrete_fields].index(attname)
+
+
+_PATH_AT = _column(Unit, "path")
+_SITE_UNIT_AT = _column(Site, "unit_id")
 
 
 def _rows(model: type[Any]) -> dict[int, Row]:
