@@ -8,17 +8,20 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from muster.api import (
+    alerts,
     ammunition,
     armory,
     catalogue,
     counts,
     documents,
+    duties,
     emergency,
     imports,
     kits,
     log,
     movements,
     people,
+    planning,
     policies,
     units_accounts,
 )
@@ -65,6 +68,9 @@ def build_api() -> NinjaAPI:
         imports,
         log,
         documents,
+        duties,
+        alerts,
+        planning,
     ):
         api.add_router("/", module.router)
     return api

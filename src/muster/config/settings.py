@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "muster.people",
     "muster.vetting",
     "muster.armory",
+    "muster.duties",
+    "muster.alerts",
+    "muster.planning",
     "muster.web",
     "muster.demo",
 ]

@@ -28,7 +28,11 @@ MAX_AGE = dt.timedelta(minutes=10)
 """The longest a kept value is used: writes that bypass the services (SQL) leave no entry."""
 
 # Journal kinds that change no number of the dashboard: reading a record, accounts, the log.
-BOOKKEEPING = ("person.viewed", "user.", "token.", "log.", "witness.", "journal.")
+BOOKKEEPING = (
+    "person.viewed", "user.", "token.", "log.", "witness.", "journal.",
+    # duties, alerts and allocation plans change no member, qualification or custody
+    "duty.", "alert.", "plan.",
+)  # fmt: skip
 # ...and those that cannot change who is vetted or eligible: the armory's.
 ARMORY = (
     "ammunition.", "category.", "count.", "custody.", "incident.", "kit.", "lot.", "model.",

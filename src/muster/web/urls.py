@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from muster.web import (
     audit_views,
@@ -12,7 +12,7 @@ from muster.web import (
     views,
 )
 
-app_patterns = [
+app_patterns: list[URLPattern | URLResolver] = [
     path("people/", people_views.roster, name="people"),
     path("people/roster.<str:fmt>", document_views.roster_download, name="roster-download"),
     path("people/<int:pk>/", people_views.person, name="person"),
@@ -52,6 +52,9 @@ app_patterns = [
     path("transfers/<int:pk>/", transfer_views.transfer, name="transfer"),
     path("incidents/", transfer_views.incidents, name="incidents"),
     path("incidents/<int:pk>/", transfer_views.incident, name="incident"),
+    path("duties/", include("muster.web.duty_urls")),
+    path("alerts/", include("muster.web.alert_urls")),
+    path("planning/", include("muster.web.planning_urls")),
 ]
 
 urlpatterns = [
