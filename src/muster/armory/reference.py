@@ -105,9 +105,7 @@ class CustodyReference:
         found = self._under.get(paths)
         if found is None:
             at = _PATH_AT
-            found = tuple(
-                sorted(pk for pk, row in self.units.items() if row[at].startswith(paths))
-            )
+            found = tuple(sorted(pk for pk, row in self.units.items() if row[at].startswith(paths)))
             self._under[paths] = found
         return found
 
