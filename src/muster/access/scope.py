@@ -2,7 +2,7 @@
 
 | role | sees | may change |
 |---|---|---|
-| hq_staff | everything | policy, units, users |
+| hq_staff | everything | policy, units, users, people |
 | auditor | everything | nothing |
 | regional_admin | their region (the grant's unit subtree) | units, sites, users there |
 | commander | their unit subtree | roster there |
