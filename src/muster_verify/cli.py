@@ -217,5 +217,10 @@ def _read_file(value: str, option: str) -> str:
         return Path(value).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"{option} {value}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{option} {value}: cannot be read ({error})") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{option} {value}: not a text file (bundles, proofs, keys and checkpoints are "
+            f"UTF-8 text; byte {error.start} is not)"
+        ) from None
+    except OSError as error:
+        raise UsageError(f"{option} {value}: cannot be read ({error.strerror})") from None

@@ -360,11 +360,15 @@ def test_the_command_exits_1_with_the_first_failure_on_stderr(good, log_key):
         (["{good}", "--key", "not+a+key"], "not a verifier key"),
         (["{good}", "--key", "{private}"], "private signing key"),
         (["{good}"], "required: --key"),
+        (["{binary}", "--key", "{key}"], "not a text file (bundles, proofs, keys and checkpoints"),
     ],
 )
 def test_the_command_exits_2_on_usage_errors(good, tmp_path_factory, log_key, args, reason):
+    binary = tmp_path_factory.mktemp("binary") / "receipt.pdf"
+    binary.write_bytes(b"%PDF-1.7\n\xff\xfe binary")
     values = {
         "good": str(good),
+        "binary": str(binary),
         "missing": str(tmp_path_factory.mktemp("none") / "nothing-here"),
         "key": log_key.verifier.encode(),
         "private": log_key.encode(),
