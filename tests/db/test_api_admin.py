@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from api_matrix import API, ROLES, client_for, walk
 from muster.accounts.models import ApiToken, User
 from muster.accounts.services import grant_role
 from muster.accounts.tokens import create_token
@@ -39,10 +40,8 @@ from muster_verify.note import parse_verifier_key
 from muster_verify.proof import parse_proof, verify_proof
 from worlds import NATIONAL, PASSWORD
 
-API = "/api/v1"
 CSRF = "a" * 32
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
-ROLES = ("hq", "auditor", "admin1", "commander", "vet", "armorer", "vol")
 NEXT_VERSION = NATIONAL.replace('version: "2026.1"', 'version: "2026.2"').replace(
     "At most 300 firearms", "At most 350 firearms"
 )
@@ -53,16 +52,6 @@ def _files_in_tmp(settings, tmp_path):
     """Kept uploads and the log's signing key live in the test's own directory."""
     settings.VAR_DIR = tmp_path
     settings.LOG_KEY_FILE = tmp_path / "log.key"
-
-
-def token_for(username: str, name: str = "tests") -> str:
-    user = User.objects.get(username=username)
-    _, raw = create_token(actor=Actor.for_user(user), user=user, name=name)
-    return raw
-
-
-def client_for(username: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token_for(username)}")
 
 
 def session_for(username: str) -> Client:
@@ -756,22 +745,4 @@ def _matches(template: str, method: str, called: tuple[str, str]) -> bool:
 
 @pytest.mark.parametrize("username", ROLES)
 def test_each_role_reads_and_writes_only_its_scope(world, username, quick_pdfs):
-    client = client_for(username)
-    column = ROLES.index(username)
-    got, wanted = {}, {}
-    for name, method, path, body in endpoints(world, username):
-        with transaction.atomic():  # each call on the same world
-            if method == "get":
-                response = client.get(f"{API}{path}")
-            elif isinstance(body, dict) and any(
-                isinstance(v, SimpleUploadedFile) for v in body.values()
-            ):
-                response = client.post(f"{API}{path}", body)
-            else:
-                response = client.post(f"{API}{path}", body or {}, "application/json")
-            transaction.set_rollback(True)
-        got[name] = response.status_code
-        wanted[name] = EXPECTED[name][column]
-        if response.status_code >= 400:
-            assert response.json()["code"] in {"invalid", "forbidden", "not_found"}, name
-    assert got == wanted
+    walk(username, endpoints(world, username), EXPECTED)

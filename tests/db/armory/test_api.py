@@ -8,14 +8,13 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from api_matrix import API, ROLES, client_for, token_for, walk
 from muster.accounts.models import ApiToken, LoginState, User
 from muster.accounts.services import grant_role
 from muster.accounts.throttle import check_password
-from muster.accounts.tokens import create_token
 from muster.armory.models import Item, Site
 from muster.armory.services.catalogue import create_site
 from muster.armory.services.counts import start_count
@@ -29,18 +28,7 @@ from muster.vetting.models import Qualification
 
 PASSWORD = "correct horse battery staple"  # every user's password in the armory fixture
 
-API = "/api/v1"
 CSRF = "a" * 32
-
-
-def token_for(username: str) -> str:
-    user = User.objects.get(username=username)
-    _, raw = create_token(actor=Actor.for_user(user), user=user, name="tests")
-    return raw
-
-
-def client_for(username: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token_for(username)}")
 
 
 @pytest.fixture
@@ -497,26 +485,11 @@ EXPECTED = {
     "close count":           (403, 403,   403,   403,   404, 200,   200),
     "list incidents":        (200, 200,   200,   200,   200, 200,   200),
 }  # fmt: skip
-ROLES = ("hq", "auditor", "admin1", "commander", "vet", "armorer", "vol")
 
 
 @pytest.mark.parametrize("username", ROLES)
 def test_each_role_reads_and_writes_only_its_scope(world, username):
-    client = client_for(username)
-    column = ROLES.index(username)
-    got, wanted = {}, {}
-    for name, method, path, body in endpoints(world):
-        with transaction.atomic():  # each call on the same world
-            if method == "get":
-                response = client.get(f"{API}{path}")
-            else:
-                response = client.post(f"{API}{path}", body, "application/json")
-            transaction.set_rollback(True)
-        got[name] = response.status_code
-        wanted[name] = EXPECTED[name][column]
-        if response.status_code >= 400:
-            assert response.json()["code"] in {"invalid", "forbidden", "not_found"}
-    assert got == wanted
+    walk(username, endpoints(world), EXPECTED)
 
 
 def test_a_volunteer_sees_only_themselves(world):
