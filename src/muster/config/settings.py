@@ -162,6 +162,22 @@ LOGIN_LOCK_MINUTES = int(os.environ.get("MUSTER_LOGIN_LOCK_MINUTES", "15"))
 # The largest file the browser's import pages take (the command line has no limit).
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("MUSTER_IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 
+# E-mail (the alert job's digests): the console backend prints them (the demo); set
+# django.core.mail.backends.smtp.EmailBackend and the MUSTER_EMAIL_HOST… settings to send them.
+EMAIL_BACKEND = os.environ.get(
+    "MUSTER_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("MUSTER_EMAIL_FROM", "muster@localhost")
+EMAIL_HOST = os.environ.get("MUSTER_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MUSTER_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MUSTER_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MUSTER_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("MUSTER_EMAIL_USE_TLS", False)
+# Where the links in e-mails point: the address users open Muster at.
+SITE_URL = os.environ.get("MUSTER_SITE_URL", "http://127.0.0.1:8000")
+# Alerts: qualifications lapsing within this many days are raised (muster.alerts.sources).
+ALERT_EXPIRING_DAYS = int(os.environ.get("MUSTER_ALERT_EXPIRING_DAYS", "30"))
+
 LANGUAGE_CODE = "en"
 FORMAT_MODULE_PATH = ["muster.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]

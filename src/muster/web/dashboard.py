@@ -26,6 +26,10 @@ background for large scopes). The first request of a process counts in the reque
 
 For HQ and auditors the numbers come from one grouped query per number over the whole force
 (muster.web.tallies), summed per region and per unit, instead of a dozen queries per region.
+
+The alerts panel (muster.alerts.selectors.alert_panel) is read on every request, in one query
+over the index of the alerts still to be dealt with: it is what someone must act on now, and
+their own acknowledgement must show at once.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from muster.access.scope import Scope
+from muster.alerts.audience import sees_alerts
+from muster.alerts.selectors import AlertPanel, alert_panel
 from muster.armory.models import QuotaUsage
 from muster.people.choices import UnitKind
 from muster.people.models import Unit
@@ -95,6 +101,8 @@ class Dashboard:
     """The unit the readiness chart's rows are within (None: the whole force, or several)."""
     units: list[UnitRow]
     days: list[Day]
+    alerts: AlertPanel | None = None
+    """The alerts the scope sees that are still to be dealt with (None: it acts on none)."""
 
 
 class _Reading:
@@ -157,6 +165,7 @@ def dashboard_for(scope: Scope, now: dt.datetime | None = None, region: str = ""
         within=within,
         units=units,
         days=_DAYS.get(scope, reading.marker, reading.now, lambda: (_days(reading), None)),
+        alerts=alert_panel(scope) if sees_alerts(scope) else None,
     )
 
 

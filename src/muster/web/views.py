@@ -46,6 +46,7 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "charts": dashboard_charts(numbers),
             "everything": scope.everything,
             "show_report": sees_people(scope),
+            "alerts": numbers.alerts,
         },
     )
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from muster.access.scope import may_audit, sees_items, sees_people
+from muster.alerts.audience import sees_alerts
 from muster.web.navigation import counts_open_to, may_import
 
 register = template.Library()
@@ -23,6 +24,8 @@ def muster_nav(context: dict[str, Any]) -> dict[str, Any]:
     links: list[tuple[str, str]] = []
     if scope is not None:
         links.append((reverse("home"), _("Dashboard")))
+        if sees_alerts(scope):
+            links.append((reverse("web:alerts"), _("Alerts")))
         if sees_people(scope):
             links.append((reverse("web:people"), _("People")))
         if sees_items(scope):
@@ -36,6 +39,12 @@ def muster_nav(context: dict[str, Any]) -> dict[str, Any]:
             links.append((reverse("web:transfers"), _("Transfers")))
         if sees_items(scope) or sees_people(scope):
             links.append((reverse("web:incidents"), _("Incidents")))
+        if sees_people(scope) or sees_items(scope):
+            links.append((reverse("web:planning-plans"), _("Allocation")))
+        if scope.may("custody.change"):
+            links.append((reverse("web:planning-tasks"), _("Issue tasks")))
+        if sees_people(scope):
+            links.append((reverse("web:planning-simulate"), _("Policy simulation")))
         if may_import(scope):
             links.append((reverse("imports:index"), _("Imports")))
         if scope.person_id is not None:

@@ -1,4 +1,6 @@
-"""muster policy load|show|list|diff: jurisdiction policies as versioned data (R6)."""
+"""muster policy load|show|list|diff|check|simulate: jurisdiction policies as versioned data
+(R6). `simulate` evaluates a draft against today's data through muster.planning and writes
+nothing; the command line sees everything, as `muster rank` does."""
 
 from __future__ import annotations
 
@@ -35,6 +37,23 @@ class Command(MusterCommand):
         diff.add_argument("b", help="a file, or a loaded version as jurisdiction@version")
         check = sub.add_parser("check", help="validate a policy file without loading it")
         check.add_argument("file", type=Path)
+        simulate = sub.add_parser(
+            "simulate",
+            help="what would change if a draft took effect, against today's data (writes nothing)",
+        )
+        simulate.add_argument("file", type=Path, help="the draft policy (YAML)")
+        simulate.add_argument(
+            "--at", type=iso_date, help="as if in force on this date (default: today)"
+        )
+        simulate.add_argument("--region", help="unit code of a region: only its people and sites")
+        simulate.add_argument("--pdf", type=Path, help="also write the report as a PDF here")
+        simulate.add_argument("--xlsx", type=Path, help="also write every detail as XLSX here")
+        simulate.add_argument(
+            "--limit",
+            type=int,
+            default=20,
+            help="lines shown per part of the report (default 20; 0: all)",
+        )
 
     def run(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -88,6 +107,30 @@ class Command(MusterCommand):
             self.stdout.write(
                 f"{version.ref:30} effective {version.effective_from}  {mark:10}  {version.title}"
             )
+
+    def _simulate(self, options: dict[str, Any]) -> None:
+        from muster.access.scope import Scope
+        from muster.planning.exports import simulation_pdf, simulation_text, simulation_xlsx
+        from muster.planning.simulation import simulate
+
+        draft = parse_policy(_read(options["file"]), source=str(options["file"]))
+        everything = Scope(None, frozenset(), True, (), (), frozenset(), None)
+        report = simulate(
+            draft=draft,
+            scope=everything,
+            moment=options["at"],
+            region_code=options["region"],
+            seen_by="muster policy simulate",
+        )
+        limit = options["limit"]
+        for line in simulation_text(report, None if limit == 0 else max(limit, 0)):
+            self.stdout.write(line)
+        if options["pdf"]:
+            options["pdf"].write_bytes(simulation_pdf(report))
+            self.stdout.write(f"wrote {options['pdf']}")
+        if options["xlsx"]:
+            options["xlsx"].write_bytes(simulation_xlsx(report))
+            self.stdout.write(f"wrote {options['xlsx']}")
 
     def _diff(self, options: dict[str, Any]) -> None:
         a, b = _document(options["a"]), _document(options["b"])
