@@ -5,7 +5,7 @@
 
 PostgreSQL only. The national demo (`muster demo --scale national`: ~100,000 volunteers, as
 bench/web_bench.py builds it) is copied, never written: `CREATE DATABASE … TEMPLATE` of
---template (default `muster_web_bench_h3`, BENCH_ALERTS_TEMPLATE) into a base database of the
+--template (default `muster_web_bench`, BENCH_ALERTS_TEMPLATE) into a base database of the
 benchmark's own (`muster_alerts_base`), once no one is connected to the template (waited for,
 up to --wait seconds). Without the template, web_bench's builder makes the national demo in the
 base database itself (5-8 minutes). The base is migrated (the alerts tables), every account is
@@ -204,7 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True, help="MUSTER_VAR_DIR for the runs")
     parser.add_argument(
-        "--template", default=os.environ.get("BENCH_ALERTS_TEMPLATE", "muster_web_bench_h3"),
+        "--template", default=os.environ.get("BENCH_ALERTS_TEMPLATE", "muster_web_bench"),
         help="the national demo database to copy (never written)",
     )  # fmt: skip
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_ALERTS_RUNS", 3)))

@@ -1,7 +1,7 @@
 """Policy simulation and allocation at national scale, on PostgreSQL.
 
     MUSTER_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        python bench/simulate_bench.py [--source muster_web_bench_h3] [--runs 3]
+        python bench/simulate_bench.py [--source muster_web_bench] [--runs 3]
 
 The national demo database (`--source`, as bench/web_bench.py builds it with `muster demo
 --scale national`: ~100,000 volunteers, 30 regions) is only read: the simulation writes
@@ -187,7 +187,7 @@ def admin(base: str, statement: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--source", default=os.environ.get("BENCH_SIMULATE_SOURCE", "muster_web_bench_h3")
+        "--source", default=os.environ.get("BENCH_SIMULATE_SOURCE", "muster_web_bench")
     )
     parser.add_argument("--copy", default="muster_simulate_bench", help="database for the plan")
     parser.add_argument("--region", default="R01")
