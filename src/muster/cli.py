@@ -35,6 +35,7 @@ MUSTER_COMMANDS = {
     "count": "blind inventory counts: start, record, close, show; resolve variances",
     "log": "the transparency log: integrate, checkpoint, key, prove, export, verify, rotate, witness",
     "witness": "a witness: cosign a log's checkpoints only when they extend the last one seen",
+    "duties": "duty types, posts, shifts, rosters (suggested, accepted), check-in/out, calendars",
     "alerts": "raise alerts (run by a timer), list, acknowledge and resolve them",
     "allocate": "plan who should be issued a personal weapon (R3); approval creates issue tasks",
     "serve": "run the web application with gunicorn",

@@ -22,6 +22,7 @@ from muster.accounts.models import RoleGrant, User
 from muster.accounts.services import create_user, grant_role
 from muster.core.actors import Actor
 from muster.demo.armory import ARMORY_USERS, build_armory
+from muster.demo.duties import build_duties
 from muster.demo.history import QualificationPlan
 from muster.demo.plan import PersonPlan, RegionPlan, RegionSpec, plan_region
 from muster.journal.selectors import journal_size
@@ -117,9 +118,10 @@ def build_demo(
     seed: int,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    duties: bool = True,
 ) -> list[DemoUser]:
-    """Load the policy, write every region, create the demo users and stock the armory;
-    returns the users."""
+    """Load the policy, write every region, create the demo users, stock the armory and (with
+    `duties`) roster a week of duties; returns the users."""
     today = today or timezone.localdate()
     progress = progress or _Silent()
     document = load_example_policy()
@@ -130,6 +132,8 @@ def build_demo(
         write_region(plan, jurisdiction=document.jurisdiction, progress=progress)
     users = create_demo_users()
     build_armory(regions=regions, seed=seed, today=today, password=DEMO_PASSWORD)
+    if duties:
+        build_duties(regions=[spec.code for spec in regions], seed=seed)
     return users
 
 

@@ -186,6 +186,17 @@ class PriorityWeights(_Strict):
     max_years_in_unit: Count = 5
 
 
+class DutiesPolicy(_Strict):
+    """Rostering limits (R9): the rest a volunteer gets between two shifts, the longest shift,
+    the most hours a week, who may stand a duty, and how early check-in opens."""
+
+    min_rest_hours: Annotated[int, Field(ge=0, le=72)] = 8
+    max_shift_hours: Annotated[int, Field(ge=1, le=72)] = 12
+    max_hours_per_week: Annotated[int, Field(ge=1, le=168)] | None = None
+    eligible_statuses: list[Status] = ["active"]
+    check_in_opens_minutes: Annotated[int, Field(ge=0, le=1440)] = 60
+
+
 class PolicyDocument(_Strict):
     """One version of one jurisdiction's policy; cross-checked so every reference resolves."""
 
@@ -202,6 +213,7 @@ class PolicyDocument(_Strict):
     emergency_issue: EmergencyIssuePolicy = EmergencyIssuePolicy()
     counts: CountPolicy = CountPolicy()
     priority: PriorityWeights = PriorityWeights()
+    duties: DutiesPolicy = DutiesPolicy()
 
     @property
     def ref(self) -> str:

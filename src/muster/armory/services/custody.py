@@ -56,8 +56,11 @@ def issue_items(
     hours: int | None = None,
     purpose: str = "",
     emergency: bool = False,
+    until: dt.datetime | None = None,
 ) -> IssueOutcome:
-    """Issue items to a person as an assignment or a checkout.
+    """Issue items to a person as an assignment or a checkout; a checkout is due back after
+    `hours`, or at `until` (e.g. the end of the shift it is issued for), within the policy's
+    max_issue_hours either way.
 
     Bad input (unknown item, not at a site, unserviceable, wrong actor) raises CustodyError and
     writes nothing. A refusal by policy (eligibility, quota) is returned and journaled as
@@ -108,14 +111,19 @@ def issue_items(
                     "only a checkout is allowed",
                 )
             )
-        due, why = due_at(now=now, kind=kind, hours=hours, max_issue_hours=rule.max_issue_hours)
+        if until is None:
+            due, why = due_at(
+                now=now, kind=kind, hours=hours, max_issue_hours=rule.max_issue_hours
+            )
+        else:
+            due, why = _due_until(now, kind, hours, until, rule.max_issue_hours)
         if why:
             problems.append(
                 Problem(
                     label,
                     "hours",
                     f"{policy.ref} categories.{category}.max_issue_hours: {why}",
-                    str(hours),
+                    str(hours if until is None else until),
                 )
             )
         two_person = rule.two_person_rule
@@ -206,6 +214,19 @@ def issue_items(
             )
         )
     return IssueOutcome(True, tuple(items), tuple(decisions), (), tuple(seqs))
+
+
+def _due_until(
+    now: dt.datetime, kind: str, hours: int | None, until: dt.datetime, max_issue_hours: int | None
+) -> tuple[dt.datetime | None, str | None]:
+    """A checkout due back at `until` (the end of a shift), or why not."""
+    if kind != "checkout" or hours is not None:
+        return None, "a checkout until a given time takes no hours and is no assignment"
+    if until <= now:
+        return None, "the time it is due back has passed"
+    if max_issue_hours is not None and until - now > dt.timedelta(hours=max_issue_hours):
+        return None, f"the policy allows a checkout of at most {max_issue_hours} hours"
+    return until, None
 
 
 Plan = tuple[Item, PolicyDocument, CategoryPolicy, str, "dt.datetime | None"]

@@ -27,6 +27,10 @@ def muster_nav(context: dict[str, Any]) -> dict[str, Any]:
         if sees_alerts(scope):
             links.append((reverse("web:alerts"), _("Alerts")))
         if sees_people(scope):
+            links.append((reverse("web:duties"), _("Duties")))
+        if scope.person_id is not None:
+            links.append((reverse("web:my-shifts"), _("My shifts")))
+        if sees_people(scope):
             links.append((reverse("web:people"), _("People")))
         if sees_items(scope):
             links.append((reverse("web:items"), _("Items")))

@@ -23,6 +23,7 @@ from rich.progress import (
 from muster.core.management.base import MusterCommand
 from muster.demo.armory import ArmorySummary, summarise_armory
 from muster.demo.builder import DEMO_PASSWORD, Summary, build_demo, refusal, summarise
+from muster.demo.duties import DutySummary, summarise_duties
 from muster.demo.plan import RegionSpec, scale_regions
 from muster.journal import log
 from muster.people.models import Person
@@ -89,7 +90,13 @@ class Command(MusterCommand):
         # OutputWrapper is a text stream; writing through it keeps call_command(stderr=…) working.
         console = Console(file=cast("IO[str]", self.stderr), highlight=False)
         with _RichProgress(console, len(regions)) as progress:
-            build_demo(regions=regions, seed=options["seed"], progress=progress)
+            # The tiny demo (for tests) has no duties: tests/db/duties builds them itself.
+            build_demo(
+                regions=regions,
+                seed=options["seed"],
+                progress=progress,
+                duties=not options["tiny"],
+            )
         integrated = log.integrate()
         elapsed = time.monotonic() - started
         today = timezone.localdate()
@@ -99,6 +106,8 @@ class Command(MusterCommand):
             f"(`muster log checkpoint`; public key: `muster log key`)"
         )
         self._print_armory(summarise_armory(today))
+        if not options["tiny"]:
+            self._print_duties(summarise_duties())
         self._print_users(summarise(today=today))
 
     def _regions(self, options: dict[str, Any]) -> tuple[RegionSpec, ...]:
@@ -171,6 +180,13 @@ class Command(MusterCommand):
         ):
             for n, line in enumerate(lines or ["none"]):
                 out(f"  {label if n == 0 else '':<16}{line}")
+
+    def _print_duties(self, duties: DutySummary) -> None:
+        self.stdout.write(
+            f"  duties          {duties.shifts:,} shifts this week, {duties.filled:,} of "
+            f"{duties.places:,} places filled by the suggested roster, {duties.short:,} shifts "
+            f"short of people (the week view shows them); {duties.leave:,} on leave"
+        )
 
     def _print_users(self, summary: Summary) -> None:
         out = self.stdout.write
