@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from muster.alerts.job import run_alerts
 from muster.core.management.base import MusterCommand
 from muster.demo.armory import ArmorySummary, summarise_armory
 from muster.demo.builder import DEMO_PASSWORD, Summary, build_demo, refusal, summarise
@@ -97,6 +98,9 @@ class Command(MusterCommand):
                 progress=progress,
                 duties=not options["tiny"],
             )
+            # What the alert job (muster alerts run, from a timer) raises on this data; the
+            # demo's mail would only be printed, so none is sent.
+            alerts = None if options["tiny"] else run_alerts(mail=False)
         integrated = log.integrate()
         elapsed = time.monotonic() - started
         today = timezone.localdate()
@@ -108,6 +112,12 @@ class Command(MusterCommand):
         self._print_armory(summarise_armory(today))
         if not options["tiny"]:
             self._print_duties(summarise_duties())
+        if alerts is not None:
+            raised = ", ".join(f"{n:,} {kind}" for kind, n in alerts.raised.most_common())
+            self.stdout.write(
+                f"  alerts          {alerts.active:,} open ({raised or 'none'}): on the "
+                f"dashboards and at /alerts/; `muster alerts run` raises them from a timer"
+            )
         self._print_users(summarise(today=today))
 
     def _regions(self, options: dict[str, Any]) -> tuple[RegionSpec, ...]:
