@@ -20,6 +20,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"muster database engine: {engine} (expected: {os.environ.get('MUSTER_TEST_ENGINE', 'any')})"
 
 
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """A request in Russian leaves Russian active in its thread (the test client runs views
+    in the test's thread): every test starts in the default language whatever ran before."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def actor():
     from muster.core.actors import Actor

@@ -11,19 +11,25 @@ PAGES fails test_every_page_has_an_expectation ("no expectation for page X")."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from muster.access.scope import scope_of
 from muster.accounts.models import User
 from muster.accounts.services import grant_role
 from muster.accounts.tokens import create_token
+from muster.alerts.job import run_alerts
+from muster.alerts.models import Alert
+from muster.alerts.sources import SOURCES
 from muster.armory.models import Incident, InventoryCount, Item, Site, Transfer
 from muster.armory.services.catalogue import (
     NewItem,
@@ -40,8 +46,11 @@ from muster.core.actors import Actor
 from muster.journal.models import JournalEntry
 from muster.people.models import Person, Unit
 from muster.people.services import create_unit
+from muster.planning.models import AllocationPlan
+from muster.planning.services import approve_plan, make_plan
 from muster.policy.services import load_policy
 from muster.vetting.models import Qualification
+from muster.vetting.services import NewQualification, award_qualifications
 from muster.web import import_views
 from worlds import CATEGORIES, NATIONAL, PASSWORD, vet_for_rifle
 
@@ -83,6 +92,12 @@ class Region:
     open_count: InventoryCount  # of the arms room, the commander counting
     token_id: int  # the armorer's API token
     outgoing: Transfer | None = None  # rifle 7, to the other region's store, issued there
+    # Made once both regions are (see `regions`):
+    region_plan: AllocationPlan = field(init=False)  # approved: a task for the sibling person
+    candidate: Person = field(init=False)  # in the company, vetted since, unarmed
+    plan: AllocationPlan = field(init=False)  # of the arms room, a draft choosing the candidate
+    alert: Alert = field(init=False)  # the closed count's variance, at the store
+    expiring: Alert = field(init=False)  # the sibling person's first-aid record lapsing
 
 
 def _build_region(n: int, units: tuple[Unit, Unit, Unit], actor, make_person) -> Region:
@@ -163,8 +178,8 @@ def _build_region(n: int, units: tuple[Unit, Unit, Unit], actor, make_person) ->
 def regions(org, actor, make_person) -> dict[int, Region]:
     """Two regions alike under the national policy: region 1 on the org fixture's units,
     region 2 on its other region; each with an account per role, people, an arms room and a
-    store, issued and dispatched rifles, an incident, a closed and an open count, and an API
-    token."""
+    store, issued and dispatched rifles, an incident, a closed and an open count, an API
+    token, two allocation plans and two alerts."""
     load_policy(actor=actor, text=NATIONAL, source="national-2026.yaml")
     define_categories(actor=actor, categories=CATEGORIES)
     register_model(
@@ -185,6 +200,9 @@ def regions(org, actor, make_person) -> dict[int, Region]:
     }
     for n, other in ((1, regions[2]), (2, regions[1])):
         _send_across(regions[n], other)
+    for region in regions.values():
+        _plan(region, actor, make_person)
+    _raise_alerts(regions.values(), actor)
     return regions
 
 
@@ -203,6 +221,46 @@ def _send_across(region: Region, other: Region) -> None:
         item_ids=[region.items[7].pk], kind="checkout", hours=8,
     )  # fmt: skip
     assert outcome.issued, outcome.refusals
+
+
+def _plan(region: Region, actor: Actor, make_person: Callable[..., Person]) -> None:
+    """The regional administrator's plans: the region's, approved (it chooses the sibling
+    person, the only one vetted and unarmed); then, a volunteer of the company vetted since,
+    the arms room's, a draft choosing them."""
+    admin = region.users["regional_admin"]
+    planner, scope = Actor.for_user(admin), scope_of(admin)
+    region.region_plan = make_plan(actor=planner, scope=scope, region=region.vault.unit.parent)
+    (task,) = approve_plan(actor=planner, scope=scope, plan_id=region.region_plan.pk)
+    assert task.person == region.sibling_person
+    region.candidate = make_person(
+        national_id=f"VD{region.n}000004", given_name=f"Candidate{region.n}", unit=region.own.unit
+    )
+    vet_for_rifle(region.candidate, actor)
+    region.plan = make_plan(actor=planner, scope=scope, site=region.vault)
+    assert region.plan.lines.filter(outcome="chosen", person=region.candidate).exists()
+
+
+def _raise_alerts(regions: Iterable[Region], actor: Actor) -> None:
+    """The alert job's variance and expiring sources, after each sibling person's first-aid
+    record was made to lapse in ten days."""
+    today = timezone.localdate()
+    records = {}
+    for region in regions:
+        (records[region.n],) = award_qualifications(
+            actor=actor,
+            awards=[
+                NewQualification(
+                    person=region.sibling_person,
+                    type_code="first_aid",
+                    obtained_on=today - dt.timedelta(days=300),
+                    expires_on=today + dt.timedelta(days=10),
+                )
+            ],
+        )
+    run_alerts(mail=False, sources={k: SOURCES[k] for k in ("variance", "expiring")})
+    for region in regions:
+        region.alert = Alert.objects.get(kind="variance", site=region.store)
+        region.expiring = Alert.objects.get(key=f"expiring:qualification:{records[region.n].pk}")
 
 
 # The table ----------------------------------------------------------------------------------
@@ -235,11 +293,15 @@ INCIDENT_WORKERS = ("hq_staff", "regional_admin", "commander", "armorer")
 IMPORTERS = ("hq_staff", "regional_admin", "commander", "vetting_officer", "armorer")
 PEOPLE_CHANGERS = ("hq_staff", "regional_admin", "commander")
 SECOND_FACTOR = ("hq_staff", "regional_admin", "armorer")
+REGION_PLANNERS = ("hq_staff", "regional_admin")  # people.change over the whole region
+PLANNERS_HERE = ("regional_admin", "commander")  # people.change over part of one region
+APPROVED_AGAIN = only(200, *REGION_PLANNERS, others=404, auditor=403, vetting_officer=403)
 
 
-# Whose record a case asks for: the user's region, its other battalion, the other region, or
-# the transfers between the two regions ("out": the user's region's, "in": the other's).
-TARGETS = ("", "here", "sibling", "there", "out", "in")
+# Whose record a case asks for: the user's region, its other battalion, the whole region, the
+# other region, or the transfers between the two regions ("out": the user's region's, "in":
+# the other's).
+TARGETS = ("", "here", "sibling", "region", "there", "out", "in")
 
 
 @dataclass(frozen=True)
@@ -272,6 +334,23 @@ def record_pages(
     ]
     if sees_sibling:
         cases.append(Case(name, only(200, *sees_sibling, others=404), "sibling"))
+    return cases
+
+
+def alert_pages(name: str, method: str) -> list[Case]:
+    """An alert's page (GET) or form (POST) for the alerts of the world (none is a volunteer's:
+    403): the store's variance, seen by those who see the site and acted on by its armorers
+    and commanders; the sibling person's lapsing record, seen by those who see them and acted
+    on by the region's vetting officer (muster.alerts.audience); the other region's variance."""
+    cases = []
+    for target, sees, acts in (
+        ("here", SEE_SITES, ("commander", "armorer")),
+        ("sibling", SEE_REGION_PEOPLE, ("vetting_officer",)),
+        ("there", EVERYTHING, ()),
+    ):
+        expected = only(200, *sees, others=404) if method == "get" else acting(acts, sees)
+        expected["volunteer"] = 403
+        cases.append(Case(name, expected, target, method, writes=method == "post"))
     return cases
 
 
@@ -366,6 +445,38 @@ PAGES: list[Case] = [
     *record_pages("web:incident", SEE_PEOPLE),
     post("web:incident", acting(INCIDENT_WORKERS, SEE_PEOPLE), "here", writes=True),
     post("web:incident", only(302, "hq_staff", others=404, auditor=403), "there", writes=True),
+    # Alerts: for those whose scope reaches units or sites.
+    Case("web:alerts", only(200, *SEE_PEOPLE)),
+    *alert_pages("web:alert", "get"),
+    *alert_pages("web:alert-acknowledge", "post"),
+    *alert_pages("web:alert-resolve", "post"),
+    # What if: for those who see people beyond themselves, over what they see; a report (200)
+    # is never done (302), so it must write nothing.
+    Case("web:planning-simulate", only(200, *SEE_PEOPLE)),
+    post("web:planning-simulate", only(200, *SEE_PEOPLE), writes=True),
+    post("web:planning-simulate-export", only(200, *SEE_PEOPLE), writes=True),
+    # Allocation plans: seen by those who see their unit (the arms room's battalion, or the
+    # region), made, approved and withdrawn by those whose people.change reaches it.
+    Case("web:planning-plans", expect(200)),
+    Case("web:planning-plan-new", only(200, *PEOPLE_CHANGERS)),
+    post("web:planning-plan-new", only(302, *PEOPLE_CHANGERS), "here", writes=True),
+    # The other region's arms room is no choice of theirs: the form says so.
+    post("web:planning-plan-new", only(200, *PLANNERS_HERE, hq_staff=302), "there", writes=True),
+    *record_pages("web:planning-plan", SEE_PEOPLE),
+    Case("web:planning-plan", only(200, *SEE_REGION_PEOPLE, others=404), "region"),
+    post("web:planning-plan-approve", acting(PEOPLE_CHANGERS, SEE_PEOPLE), "here", writes=True),
+    # Approved already: the page says so.
+    post("web:planning-plan-approve", APPROVED_AGAIN, "region", writes=True),
+    post("web:planning-plan-approve", acting(("hq_staff",), EVERYTHING), "there", writes=True),
+    post("web:planning-plan-withdraw", acting(PEOPLE_CHANGERS, SEE_PEOPLE), "here", writes=True),
+    post(
+        "web:planning-plan-withdraw",
+        acting(REGION_PLANNERS, SEE_REGION_PEOPLE),
+        "region",
+        writes=True,
+    ),
+    post("web:planning-plan-withdraw", acting(("hq_staff",), EVERYTHING), "there", writes=True),
+    Case("web:planning-tasks", expect(200)),
 ]
 
 
@@ -374,6 +485,14 @@ PAGES: list[Case] = [
 
 def _person_of(region: Region, target: str) -> Person:
     return region.sibling_person if target == "sibling" else region.person
+
+
+def _alert(region: Region, target: str) -> Alert:
+    return region.expiring if target == "sibling" else region.alert
+
+
+def _plan_of(region: Region, target: str) -> AllocationPlan:
+    return region.region_plan if target == "region" else region.plan
 
 
 def _variance(region: Region) -> Any:
@@ -422,11 +541,29 @@ ARGS: dict[str, Callable[[Region, str], dict[str, Any]]] = {
     },
     "web:transfer": lambda r, t: {"pk": (r.outgoing if t in ("out", "in") else r.transfer).pk},
     "web:incident": lambda r, t: {"pk": r.incident.pk},
+    "web:alert": lambda r, t: {"pk": _alert(r, t).pk},
+    "web:alert-acknowledge": lambda r, t: {"pk": _alert(r, t).pk},
+    "web:alert-resolve": lambda r, t: {"pk": _alert(r, t).pk},
+    "web:planning-plan": lambda r, t: {"pk": _plan_of(r, t).pk},
+    "web:planning-plan-approve": lambda r, t: {"pk": _plan_of(r, t).pk},
+    "web:planning-plan-withdraw": lambda r, t: {"pk": _plan_of(r, t).pk},
 }
 
 
 def _today() -> str:
     return timezone.localdate().isoformat()
+
+
+def _draft_policy() -> str:
+    """The national policy as a draft raising the firearm's minimum age to 99: every rifle
+    issued is recalled, and no one is eligible any longer."""
+    data = yaml.safe_load(NATIONAL)
+    data.update(version="2099.1-draft", status="draft", effective_from="2099-01-01")
+    data["categories"]["firearm"]["min_age"] = 99
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+DRAFT = _draft_policy()
 
 
 def _resolve_data(r: Region) -> dict[str, str]:
@@ -475,6 +612,18 @@ DATA: dict[str, Callable[[Region, str], dict[str, Any]]] = {
     },
     "web:transfer": lambda r, t: {"serials": r.items[2].serial},
     "web:incident": lambda r, t: {"text": "Checked by the unit."},
+    "web:alert-acknowledge": lambda r, t: {"note": "on it"},
+    "web:alert-resolve": lambda r, t: {"note": "recounted: all there"},
+    "web:planning-simulate": lambda r, t: {
+        "file": SimpleUploadedFile("draft.yaml", DRAFT.encode(), "application/yaml"),
+    },
+    "web:planning-simulate-export": lambda r, t: {
+        "draft": DRAFT,
+        "source": "draft.yaml",
+        "fmt": "xlsx",
+    },
+    "web:planning-plan-new": lambda r, t: {"site": r.vault.code, "category": "firearm"},
+    "web:planning-plan-withdraw": lambda r, t: {"reason": "replanned"},
 }
 
 
@@ -564,6 +713,8 @@ LISTED_ON = {
     "web:count": ("web:counts",),
     "web:transfer": ("web:transfers",),
     "web:incident": ("web:incidents",),
+    "web:alert": ("web:alerts",),
+    "web:planning-plan": ("web:planning-plans",),
 }
 
 

@@ -4,15 +4,18 @@ label are read the same in either language."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from muster.accounts.models import User
 from muster.armory.models import Item
 from muster.armory.services.counts import start_count
 from muster.armory.services.incidents import open_incident
+from muster.core.actors import Actor
 from muster.core.labels import labels_in_every_language
 from muster.core.tabular import ChoiceCell
 from muster.people.choices import PersonStatus, UnitRole
@@ -73,3 +76,67 @@ def test_a_file_names_a_choice_by_its_label_in_either_language(language):
     assert status("In vetting") == status("на проверке") == status("vetting") == "vetting"
     assert role("Commander") == role("Командир") == "commander"
     assert status.rule == "must be one of applicant, vetting, active, suspended, discharged"
+
+
+def test_the_duties_week_and_my_shifts_in_russian(armory, org, make_person, actor):
+    from muster.duties.selectors import iso_week
+    from muster.duties.services import assign_person, create_post, create_shift, define_duty_type
+
+    patrol = define_duty_type(actor=actor, code="patrol", name="Street patrol")
+    post = create_post(
+        actor=actor, code="PAT-1", name="Old town", unit=org["company"], duty_type=patrol,
+        address="Market square",
+    )  # fmt: skip
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=14)
+    start = timezone.make_aware(dt.datetime.combine(monday, dt.time(8)))
+    shift = create_shift(
+        actor=actor, post=post, starts_at=start, ends_at=start + dt.timedelta(hours=8), headcount=2
+    )
+    volunteer = make_person(national_id="VD60000010")
+    assert assign_person(actor=actor, shift=shift, person=volunteer).assigned
+    week = iso_week(monday)
+    html = (
+        russian("commander")
+        .get(reverse("web:duties"), {"unit": "R1-B1-C1", "week": week})
+        .content.decode()
+    )
+    assert f"<h1>Наряды R1-B1-C1, неделя {week}</h1>" in html
+    assert "1 из 2" in html and "не хватает 1" in html  # the gap in the shift's cell
+    assert "<dt>Смены с нехваткой людей</dt>" in html and "Предложить график" in html
+    assert ">Наряды</a>" in html  # the navigation
+    user = User.objects.create_user(username="vol", password="x" * 12)
+    user.person = volunteer
+    user.save(update_fields=["person"])
+    mine = russian("vol").get(reverse("web:my-shifts")).content.decode()
+    assert "<h1>Мои смены</h1>" in mine
+    assert '<span class="state assigned">Назначен</span>' in mine
+    assert "Заступить на смену можно будет" in mine
+
+
+def test_the_alerts_page_in_russian_shows_the_kind_and_the_state(armory, counted):
+    from muster.alerts.job import run_alerts
+    from muster.armory.services.counts import close_count, record_count
+
+    counter = Actor.for_user(User.objects.get(username="counter1"))
+    record_count(actor=counter, count=counted, serials=["R0001"])
+    close_count(actor=counter, count=counted)  # nine rifles missing: variances
+    run_alerts(now=timezone.now() + dt.timedelta(hours=1), mail=False)
+    html = russian("armorer").get(reverse("web:alerts")).content.decode()
+    assert "<h1>Оповещения</h1>" in html
+    assert "<b>Неразрешённое расхождение</b> · Открыто" in html
+    assert '<option value="">Любой вид</option>' in html and "9 оповещений" in html
+    assert ">Оповещения</a>" in html  # the navigation
+
+
+def test_the_allocation_plans_in_russian_show_the_plan_state(armory):
+    from muster.access.scope import scope_of
+    from muster.planning.services import make_plan
+
+    commander = User.objects.get(username="commander")
+    plan = make_plan(actor=armory["commander"], scope=scope_of(commander), site=armory["vault"])
+    html = russian("commander").get(reverse("web:planning-plans")).content.decode()
+    assert "<h1>Планы распределения</h1>" in html
+    assert f"<b>План {plan.pk}</b>" in html and "Черновик · " in html
+    assert '<option value="draft">Черновик</option>' in html  # the state filter
+    assert ">Распределение</a>" in html and ">Моделирование проекта правил</a>" in html

@@ -82,6 +82,14 @@ def _add_entry(alert: Alert, *, actor: Actor, action: str, note: str, to: str) -
     return alert
 
 
+def _already(record: str, alert: Alert, by: AlertEntry | None) -> AlertError:
+    """The conflict of acting on an alert already in its state (`by` the entry that put it
+    there)."""
+    who = f" by {by.actor}" if by else ""
+    problem = Problem(record, "state", f"is already {alert.state}{who}", alert.state)
+    return AlertError([problem], code="conflict")
+
+
 @transaction.atomic
 def acknowledge_alert(*, actor: Actor, scope: Scope, alert: Alert, note: str = "") -> Alert:
     """Someone who must act says they have seen the alert and are dealing with it (once)."""
@@ -90,12 +98,7 @@ def acknowledge_alert(*, actor: Actor, scope: Scope, alert: Alert, note: str = "
     record = _label(locked)
     text = _note(record, note, required=False)
     if locked.state != AlertState.OPEN:
-        by = locked.entries.order_by("-at", "-pk").first()
-        who = f" by {by.actor}" if by else ""
-        raise AlertError(
-            [Problem(record, "state", f"is already {locked.state}{who}", locked.state)],
-            code="conflict",
-        )
+        raise _already(record, locked, locked.entries.order_by("-at", "-pk").first())
     return _add_entry(
         locked, actor=actor, action=EntryAction.ACKNOWLEDGED, note=text, to=AlertState.ACKNOWLEDGED
     )
@@ -110,12 +113,7 @@ def resolve_alert(*, actor: Actor, scope: Scope, alert: Alert, note: str) -> Ale
     record = _label(locked)
     text = _note(record, note, required=True)
     if locked.state == AlertState.RESOLVED:
-        by = locked.entries.filter(action=EntryAction.RESOLVED).first()
-        who = f" by {by.actor}" if by else ""
-        raise AlertError(
-            [Problem(record, "state", f"is already resolved{who}", locked.state)],
-            code="conflict",
-        )
+        raise _already(record, locked, locked.entries.filter(action=EntryAction.RESOLVED).first())
     return _add_entry(
         locked, actor=actor, action=EntryAction.RESOLVED, note=text, to=AlertState.RESOLVED
     )

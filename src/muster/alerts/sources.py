@@ -133,34 +133,44 @@ def overdue_returns(now: dt.datetime) -> list[Condition]:
     )
     found = []
     for item in items:
-        assert item.holder is not None and item.due_at is not None
+        assert item.due_at is not None
         found.append(
-            Condition(
-                kind=AlertKind.OVERDUE,
-                key=f"overdue:item:{item.pk}:{_stamp(item.due_at)}",
-                unit_id=item.home_site.unit_id,
-                site_id=item.home_site_id,
-                person_id=item.holder_id,
-                person_unit_id=item.holder.unit_id,
-                item_id=item.pk,
-                message=_short(
-                    _("%(model)s %(serial)s of %(site)s was due back at %(due)s")
-                    % {
-                        "model": item.model.code,
-                        "serial": item.serial,
-                        "site": item.home_site.code,
-                        "due": _when(item.due_at),
-                    }
-                ),
-                data={
-                    "model": item.model.code,
-                    "serial": item.serial,
-                    "site": item.home_site.code,
-                    "due_at": item.due_at.isoformat(),
-                },
+            _held_item(
+                AlertKind.OVERDUE,
+                f"overdue:item:{item.pk}:{_stamp(item.due_at)}",
+                item,
+                _("%(model)s %(serial)s of %(site)s was due back at %(due)s"),
+                {"due": _when(item.due_at)},
+                {"due_at": item.due_at.isoformat()},
             )
         )
     return found
+
+
+def _held_item(
+    kind: str,
+    key: str,
+    item: Item,
+    message: str,
+    words: Mapping[str, str],
+    data: Mapping[str, Any],
+) -> Condition:
+    """A condition about an item a person holds: the item's home site's unit acts, and the
+    holder's. `message` names the item's model, serial and site, and `words`; the condition's
+    data is those three and `data`."""
+    assert item.holder is not None
+    named = {"model": item.model.code, "serial": item.serial, "site": item.home_site.code}
+    return Condition(
+        kind=kind,
+        key=key,
+        unit_id=item.home_site.unit_id,
+        site_id=item.home_site_id,
+        person_id=item.holder_id,
+        person_unit_id=item.holder.unit_id,
+        item_id=item.pk,
+        message=_short(message % {**named, **words}),
+        data={**named, **data},
+    )
 
 
 OVERDUE_REASON = "overdue since "  # how armory.selectors.recalls words an overdue checkout
@@ -175,34 +185,17 @@ def recalled_items(now: dt.datetime) -> list[Condition]:
         if not reasons:
             continue
         item = recall.item
-        assert item.holder is not None and item.issued_at is not None
+        assert item.issued_at is not None
         rules = sorted({r.split(":", 1)[0] for r in reasons})
         digest = hashlib.sha256("\n".join(rules).encode()).hexdigest()[:12]
         found.append(
-            Condition(
-                kind=AlertKind.RECALL,
-                key=f"recall:item:{item.pk}:{_stamp(item.issued_at)}:{digest}",
-                unit_id=item.home_site.unit_id,
-                site_id=item.home_site_id,
-                person_id=item.holder_id,
-                person_unit_id=item.holder.unit_id,
-                item_id=item.pk,
-                message=_short(
-                    _("Recall %(model)s %(serial)s of %(site)s from its holder: %(reasons)s")
-                    % {
-                        "model": item.model.code,
-                        "serial": item.serial,
-                        "site": item.home_site.code,
-                        "reasons": "; ".join(reasons),
-                    }
-                ),
-                data={
-                    "model": item.model.code,
-                    "serial": item.serial,
-                    "site": item.home_site.code,
-                    "issued_at": item.issued_at.isoformat(),
-                    "reasons": reasons,
-                },
+            _held_item(
+                AlertKind.RECALL,
+                f"recall:item:{item.pk}:{_stamp(item.issued_at)}:{digest}",
+                item,
+                _("Recall %(model)s %(serial)s of %(site)s from its holder: %(reasons)s"),
+                {"reasons": "; ".join(reasons)},
+                {"issued_at": item.issued_at.isoformat(), "reasons": reasons},
             )
         )
     return found

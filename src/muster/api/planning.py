@@ -14,14 +14,18 @@ through muster.planning as `muster policy simulate` and `muster allocate` do.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from types import GenericAlias
+from typing import Any, Literal, get_type_hints
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
+from pydantic import create_model
 
 from muster.access.scope import Forbidden, sees_people
 from muster.api.common import actor, scope, site_by_code, unit_by_code
@@ -29,6 +33,7 @@ from muster.api.files import UPLOAD, attachment, download, limited
 from muster.api.schemas import responses
 from muster.core.errors import PolicyError
 from muster.imports.uploads import safe_name
+from muster.planning import report as parts
 from muster.planning.choices import PlanState, TaskState
 from muster.planning.exports import PDF, XLSX, export_name, simulation_pdf, simulation_xlsx
 from muster.planning.models import AllocationPlan, PlanLine
@@ -66,114 +71,69 @@ class RuleChangeOut(Schema):
     text: str
 
 
-class TargetOut(Schema):
-    target: str
-    category: str
-    eligible_now: int
-    eligible_draft: int
-    newly_eligible: int
-    newly_ineligible: int
-
-
-class EligibilityChangeOut(Schema):
-    person_id: int
-    national_id: str
-    name: str
-    unit: str
-    region: str
-    target: str
-    becomes: Literal["eligible", "ineligible"]
-    reasons: list[RuleReasonOut] = Field(
-        description="newly eligible: the refusals the draft lifts; ineligible: the draft's"
-    )
-
-
-class RecallOut(Schema):
-    item_id: int
-    serial: str
-    model: str
-    category: str
-    holder_id: int
-    national_id: str
-    name: str
-    unit: str
-    issue_kind: str
-    issued_at: dt.datetime | None
-    due_at: dt.datetime | None
-    home_site: str
-    region: str
-    reasons: list[RuleReasonOut]
-
-
 class ModelProblemOut(Schema):
     field: str
     rule: str
     value: str
 
 
-class ModelOut(Schema):
-    code: str
-    name: str
-    category: str
-    legal_class: str
-    items: int
-    problems: list[ModelProblemOut]
+def _part(name: str, part: type, names: Sequence[str] = (), **types: Any) -> type[Schema]:
+    """The schema `name` of a part of the report, the dataclass `part`: its fields (or `names`,
+    in that order), each typed as there unless `types` gives it (a type, or (type, Field))."""
+    hints = get_type_hints(part)
+    fields: dict[str, Any] = {}
+    for key in names or [f.name for f in dataclasses.fields(part)]:
+        given = types.get(key, hints.get(key))
+        fields[key] = given if isinstance(given, tuple) else (given, ...)
+    return create_model(name, __base__=Schema, **fields)
 
 
-class SiteOut(Schema):
-    code: str
-    name: str
-    unit: str
-    security_level: str
-    category: str
-    stored: int
-    returning: int
-    capacity: int | None
-    problems: list[RuleReasonOut]
+def _list_of(schema: type[Schema]) -> Any:
+    return GenericAlias(list, (schema,))
 
 
-class QuotaOut(Schema):
-    region: str
-    region_name: str
-    category: str
-    issued: int
-    quota_now: int | None
-    headroom_now: int | None
-    quota_draft: int | None
-    headroom_draft: int | None
-    recalled: int
-    headroom_after_recalls: int | None
-
-
-class SimulationOut(Schema):
-    draft: str
-    draft_title: str
-    current: str
-    jurisdiction: str
-    moment: dt.date
-    region: str | None
-    people: int = Field(description="members (not discharged) evaluated")
-    evaluated_categories: list[str]
-    unchanged_categories: list[str]
-    newly_eligible: int
-    newly_ineligible: int
-    rules: list[RuleChangeOut]
-    targets: list[TargetOut]
-    changes: list[EligibilityChangeOut]
-    recalls: list[RecallOut]
-    models: list[ModelOut]
-    sites: list[SiteOut]
-    quotas: list[QuotaOut]
-
-
-def _reasons(pairs: Any) -> list[dict[str, str]]:
-    return [{"rule": rule, "message": message} for rule, message in pairs]
-
+REASONS = _list_of(RuleReasonOut)
+TargetOut = _part("TargetOut", parts.TargetSummary)
+EligibilityChangeOut = _part(
+    "EligibilityChangeOut",
+    parts.EligibilityChange,
+    becomes=Literal["eligible", "ineligible"],
+    reasons=(
+        REASONS,
+        Field(description="newly eligible: the refusals the draft lifts; ineligible: the draft's"),
+    ),
+)
+# Named after the report's parts: the armory's RecallOut and SiteOut, and the catalogue's
+# ModelOut, are other schemas.
+RecallChangeOut = _part("RecallChangeOut", parts.RecallChange, reasons=REASONS)
+ModelChangeOut = _part("ModelChangeOut", parts.ModelChange, problems=_list_of(ModelProblemOut))
+SiteChangeOut = _part("SiteChangeOut", parts.SiteChange, problems=REASONS)
+QuotaOut = _part("QuotaOut", parts.QuotaLine)
 
 SUMMARY_FIELDS = (
     "draft", "draft_title", "current", "jurisdiction", "moment", "region", "people",
     "evaluated_categories", "unchanged_categories", "newly_eligible", "newly_ineligible",
 )  # fmt: skip
+PARTS = ("rules", "targets", "changes", "recalls", "models", "sites", "quotas")
+SimulationOut = _part(
+    "SimulationOut",
+    SimulationReport,
+    (*SUMMARY_FIELDS, *PARTS),
+    people=(int, Field(description="members (not discharged) evaluated")),
+    newly_eligible=int,
+    newly_ineligible=int,
+    rules=_list_of(RuleChangeOut),
+    targets=_list_of(TargetOut),
+    changes=_list_of(EligibilityChangeOut),
+    recalls=_list_of(RecallChangeOut),
+    models=_list_of(ModelChangeOut),
+    sites=_list_of(SiteChangeOut),
+    quotas=_list_of(QuotaOut),
+)
+
+
+def _reasons(pairs: Any) -> list[dict[str, str]]:
+    return [{"rule": rule, "message": message} for rule, message in pairs]
 
 
 def _simulation_out(report: SimulationReport) -> dict[str, Any]:
@@ -238,36 +198,41 @@ def simulate_policy(
     return _simulation_out(_simulated(request, file, at, region))
 
 
-@router.post(
-    "/planning/simulate/pdf",
-    summary="Simulate a draft policy (PDF)",
-    **download(PDF, "the simulation report"),
-)
-def simulate_policy_pdf(
-    request: HttpRequest,
-    file: UploadedFile = UPLOAD,
-    at: dt.date | None = AT,
-    region: str | None = REGION,
-) -> HttpResponse:
-    """The simulation report as an A4 PDF (its long parts cut at 300 lines; the XLSX has all)."""
-    report = _simulated(request, file, at, region)
-    return attachment(simulation_pdf(report), PDF, export_name(report, "pdf"))
+def _report_file(
+    extension: str,
+    content_type: str,
+    render: Callable[[SimulationReport], bytes],
+    what: str,
+    description: str,
+) -> None:
+    """Add `POST /planning/simulate/<extension>`: the simulation report as a file."""
+
+    def operation(
+        request: HttpRequest,
+        file: UploadedFile = UPLOAD,
+        at: dt.date | None = AT,
+        region: str | None = REGION,
+    ) -> HttpResponse:
+        report = _simulated(request, file, at, region)
+        return attachment(render(report), content_type, export_name(report, extension))
+
+    operation.__name__ = operation.__qualname__ = f"simulate_policy_{extension}"
+    operation.__doc__ = description
+    router.post(
+        f"/planning/simulate/{extension}",
+        summary=f"Simulate a draft policy ({extension.upper()})",
+        **download(content_type, what),
+    )(operation)
 
 
-@router.post(
-    "/planning/simulate/xlsx",
-    summary="Simulate a draft policy (XLSX)",
-    **download(XLSX, "the simulation report, a sheet per part"),
-)
-def simulate_policy_xlsx(
-    request: HttpRequest,
-    file: UploadedFile = UPLOAD,
-    at: dt.date | None = AT,
-    region: str | None = REGION,
-) -> HttpResponse:
-    """The simulation report as an XLSX workbook, every line of every part."""
-    report = _simulated(request, file, at, region)
-    return attachment(simulation_xlsx(report), XLSX, export_name(report, "xlsx"))
+_report_file(
+    "pdf", PDF, simulation_pdf, "the simulation report",
+    "The simulation report as an A4 PDF (its long parts cut at 300 lines; the XLSX has all).",
+)  # fmt: skip
+_report_file(
+    "xlsx", XLSX, simulation_xlsx, "the simulation report, a sheet per part",
+    "The simulation report as an XLSX workbook, every line of every part.",
+)  # fmt: skip
 
 
 # Plans and tasks ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
@@ -326,13 +327,7 @@ class _Simulation:
         items = items_in(self.scope).exclude(place="disposed")
         if self.region is not None:
             items = items.filter(home_site__unit__path__startswith=self.region.path)
-        counts = dict(
-            items.filter(model__in=[m.pk for m, _ in changes])
-            .order_by()
-            .values("model_id")
-            .annotate(n=Count("pk"))
-            .values_list("model_id", "n")
-        )
+        counts = dict(_tally(items.filter(model__in=[m.pk for m, _ in changes]), "model_id"))
         self.report.models = [
             ModelChange(
                 m.code, m.name, m.category.code, m.legal_class, counts.get(m.pk, 0), tuple(p)
@@ -351,12 +346,8 @@ class _Simulation:
             return
         ids = [s.pk for s in sites]
         stored: Counter[tuple[int, str]] = Counter()
-        for site_id, code, n in (
-            Item.objects.filter(place="site", site_id__in=ids)
-            .order_by()
-            .values("site_id", "model__category__code")
-            .annotate(n=Count("pk"))
-            .values_list("site_id", "model__category__code", "n")
+        for site_id, code, n in _tally(
+            Item.objects.filter(place="site", site_id__in=ids), "site_id", "model__category__code"
         ):
             stored[(site_id, code)] = n
         capacity = {
@@ -401,12 +392,10 @@ class _Simulation:
             return
         regions = self._regions_seen()
         issued: Counter[tuple[int, str]] = Counter()
-        for unit_id, code, n in (
-            Item.objects.filter(place="person", model__category__code__in=codes)
-            .order_by()
-            .values("home_site__unit_id", "model__category__code")
-            .annotate(n=Count("pk"))
-            .values_list("home_site__unit_id", "model__category__code", "n")
+        for unit_id, code, n in _tally(
+            Item.objects.filter(place="person", model__category__code__in=codes),
+            "home_site__unit_id",
+            "model__category__code",
         ):
             issued[(self.units.region_id(self.units.path[unit_id]), code)] += n
         recalled = Counter((r.region, r.category) for r in self.report.recalls)
@@ -431,6 +420,11 @@ class _Simulation:
             seen = {self.units.region_id(p) for p in paths}
             regions = regions.filter(pk__in=sorted(seen))
         return list(regions.order_by("code"))
+
+
+def _tally(items: QuerySet[Item], *fields: str) -> QuerySet[Any]:
+    """(*fields, how many items) for each combination of `fields` among `items`."""
+    return items.order_by().values(*fields).annotate(n=Count("pk")).values_list(*fields, "n")
 
 
 class _UnitTree:

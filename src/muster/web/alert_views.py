@@ -4,6 +4,7 @@ muster.alerts' (audience, services); these pages gather the input and show the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -107,23 +108,21 @@ def alerts(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 def _context(
-    scope: Scope,
-    alert: Alert,
-    acknowledge: AcknowledgeForm | None = None,
-    resolve: ResolveForm | None = None,
+    scope: Scope, alert: Alert, form: AcknowledgeForm | ResolveForm | None = None
 ) -> dict[str, Any]:
+    """The alert's page; `form` (as sent, with its errors) in place of its blank one."""
     acting = acts_on(scope, alert)
     person = alert.person
     shown = person is not None and sees_person(scope, person.pk, person.unit.path)
+    acknowledge = form if isinstance(form, AcknowledgeForm) else AcknowledgeForm()
+    resolve = form if isinstance(form, ResolveForm) else ResolveForm()
     return {
         "alert": alert,
         "entries": alert.entries.order_by("at", "pk"),
         "person": person if shown else None,
         "acting": acting,
-        "acknowledge": (acknowledge or AcknowledgeForm())
-        if acting and alert.state == AlertState.OPEN
-        else None,
-        "resolve": (resolve or ResolveForm()) if acting and alert.active else None,
+        "acknowledge": acknowledge if acting and alert.state == AlertState.OPEN else None,
+        "resolve": resolve if acting and alert.active else None,
     }
 
 
@@ -133,17 +132,22 @@ def alert(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     return render(request, "web/alerts/alert.html", _context(scope, found))
 
 
-@require_POST
-@scoped
-def acknowledge(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
-    """Acknowledge the alert: seen, and being dealt with."""
+def _act(
+    request: HttpRequest,
+    scope: Scope,
+    pk: int,
+    form: AcknowledgeForm | ResolveForm,
+    service: Callable[..., Alert],
+    done: str,
+) -> HttpResponse:
+    """Acknowledge or resolve (`service`) the alert `pk` with the note of `form`: back to the
+    alert when done (`done` says so), else its page again with the form's errors."""
     found = _visible_alert(scope, pk)
     require_to_act(scope, found)
-    form = AcknowledgeForm(request.POST)
     problems: list[Any] = []
     if form.is_valid():
         try:
-            acknowledge_alert(
+            service(
                 actor=Actor.for_user(request.user),
                 scope=scope,
                 alert=found,
@@ -153,35 +157,25 @@ def acknowledge(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
             problems_on_form(form, error)
             problems = [p for p in error.problems if p.field not in form.fields]
         else:
-            messages.success(request, _("Alert %(n)s acknowledged.") % {"n": found.pk})
+            messages.success(request, done % {"n": found.pk})
             return redirect("web:alert", found.pk)
     found.refresh_from_db()
-    context = _context(scope, found, acknowledge=form)
+    context = _context(scope, found, form)
     return render(request, "web/alerts/alert.html", {**context, "problems": problems})
+
+
+@require_POST
+@scoped
+def acknowledge(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
+    """Acknowledge the alert: seen, and being dealt with."""
+    form = AcknowledgeForm(request.POST)
+    done = _("Alert %(n)s acknowledged.")
+    return _act(request, scope, pk, form, acknowledge_alert, done)
 
 
 @require_POST
 @scoped
 def resolve(request: HttpRequest, scope: Scope, pk: int) -> HttpResponse:
     """Resolve the alert, saying what was done."""
-    found = _visible_alert(scope, pk)
-    require_to_act(scope, found)
     form = ResolveForm(request.POST)
-    problems: list[Any] = []
-    if form.is_valid():
-        try:
-            resolve_alert(
-                actor=Actor.for_user(request.user),
-                scope=scope,
-                alert=found,
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as error:
-            problems_on_form(form, error)
-            problems = [p for p in error.problems if p.field not in form.fields]
-        else:
-            messages.success(request, _("Alert %(n)s resolved.") % {"n": found.pk})
-            return redirect("web:alert", found.pk)
-    found.refresh_from_db()
-    context = _context(scope, found, resolve=form)
-    return render(request, "web/alerts/alert.html", {**context, "problems": problems})
+    return _act(request, scope, pk, form, resolve_alert, _("Alert %(n)s resolved."))

@@ -1,27 +1,16 @@
 """The alerts API: every endpoint × every role over two regions (who lists, reads, acknowledges
 and resolves which alert), the error shape, filters and pagination.
 
-`endpoints(world)` and `EXPECTED` follow tests/db/armory/test_api.py, so that the coverage
-test can walk them too."""
+`endpoints(alerts)` and `EXPECTED` are walked by tests/api_matrix.walk, as the armory's are;
+tests/db/test_api_coverage.py lists the operations `endpoints` calls."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
-from django.test import Client
 
-from muster.accounts.models import User
-from muster.accounts.tokens import create_token
+from api_matrix import API, client_for, walk
 from muster.alerts.models import Alert
-from muster.core.actors import Actor
-
-API = "/api/v1"
-
-
-def client_for(username: str) -> Client:
-    user = User.objects.get(username=username)
-    _, raw = create_token(actor=Actor.for_user(user), user=user, name="tests")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+from muster.api.api import api
 
 
 def endpoints(alerts):
@@ -65,28 +54,10 @@ EXPECTED = {
 
 @pytest.mark.parametrize("username", ROLES)
 def test_each_role_reads_and_acts_on_only_its_alerts(alerts, username):
-    client = client_for(username)
-    column = ROLES.index(username)
-    got, wanted = {}, {}
-    for name, method, path, body in endpoints(alerts):
-        with transaction.atomic():  # each call on the same world
-            if method == "get":
-                response = client.get(f"{API}{path}")
-            else:
-                response = client.post(f"{API}{path}", body, "application/json")
-            transaction.set_rollback(True)
-        got[name] = response.status_code
-        wanted[name] = EXPECTED[name][column]
-        if response.status_code >= 400:
-            body_ = response.json()
-            assert body_["code"] in {"invalid", "forbidden", "not_found", "conflict"}
-            assert set(body_) >= {"code", "message", "field", "problems"}
-    assert got == wanted
+    walk(username, endpoints(alerts), EXPECTED, ROLES)
 
 
 def test_every_alerts_endpoint_is_in_the_matrix():
-    from muster.api.api import api
-
     paths = {
         (method, path.removeprefix(API))
         for path, operations in api.get_openapi_schema()["paths"].items()

@@ -12,8 +12,7 @@ from django.core.management import CommandError, call_command
 from planning_world import draft_yaml, issue, table_sizes
 
 from muster.journal.selectors import journal_size
-
-PASSWORD = "correct horse battery staple"
+from worlds import PASSWORD
 
 
 def muster(*args):
