@@ -112,9 +112,7 @@ def issue_items(
                 )
             )
         if until is None:
-            due, why = due_at(
-                now=now, kind=kind, hours=hours, max_issue_hours=rule.max_issue_hours
-            )
+            due, why = due_at(now=now, kind=kind, hours=hours, max_issue_hours=rule.max_issue_hours)
         else:
             due, why = _due_until(now, kind, hours, until, rule.max_issue_hours)
         if why:
