@@ -30,7 +30,8 @@ from muster.api.errors import register_handlers
 
 DESCRIPTION = """\
 Muster's REST API: the registry, vetting and eligibility, custody of controlled equipment,
-and inventory counts.
+inventory counts and incidents, duties, alerts, policy simulation and allocation plans,
+imports, documents and the transparency log.
 
 **Authentication**: an API token (`Authorization: Bearer <token>`), or the browser's signed-in
 session (unsafe methods then need the `X-CSRFToken` header). Every call sees and may do only
