@@ -89,6 +89,7 @@ MATRICES = (
     ),
     Matrix("alerts", "test_alert_api", "alerts", builds=("alert_world",)),
     Matrix("planning", "test_planning_api", "planned", builds=("planning_world",)),
+    Matrix("duties", "test_duty_api", "role_world", builds=("conftest",)),
 )
 
 

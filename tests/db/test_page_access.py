@@ -43,6 +43,16 @@ from muster.armory.services.custody import issue_items
 from muster.armory.services.incidents import open_incident
 from muster.armory.services.movements import dispatch_transfer, receive_transfer
 from muster.core.actors import Actor
+from muster.duties.models import Assignment, Availability, DutyType, Post, Shift
+from muster.duties.selectors import iso_week
+from muster.duties.services import (
+    assign_person,
+    check_in,
+    create_post,
+    create_shift,
+    define_duty_type,
+    record_availability,
+)
 from muster.journal.models import JournalEntry
 from muster.people.models import Person, Unit
 from muster.people.services import create_unit
@@ -98,6 +108,14 @@ class Region:
     plan: AllocationPlan = field(init=False)  # of the arms room, a draft choosing the candidate
     alert: Alert = field(init=False)  # the closed count's variance, at the store
     expiring: Alert = field(init=False)  # the sibling person's first-aid record lapsing
+    post: Post = field(init=False)  # the battalion's patrol post
+    on_duty: Shift = field(init=False)  # at the post, started an hour ago
+    tomorrow: Shift = field(init=False)  # at the post, tomorrow 08:00-16:00
+    sibling_shift: Shift = field(init=False)  # at the second battalion's post, tomorrow
+    standing: Assignment = field(init=False)  # the volunteer's, on duty, not checked in
+    checked_in: Assignment = field(init=False)  # the person's, on duty, checked in
+    planned: Assignment = field(init=False)  # a company volunteer's (a guard's), tomorrow
+    entry: Availability = field(init=False)  # the volunteer's unavailability next month
 
 
 def _build_region(n: int, units: tuple[Unit, Unit, Unit], actor, make_person) -> Region:
@@ -179,7 +197,7 @@ def regions(org, actor, make_person) -> dict[int, Region]:
     """Two regions alike under the national policy: region 1 on the org fixture's units,
     region 2 on its other region; each with an account per role, people, an arms room and a
     store, issued and dispatched rifles, an incident, a closed and an open count, an API
-    token, two allocation plans and two alerts."""
+    token, two allocation plans, two alerts and duties at patrol posts."""
     load_policy(actor=actor, text=NATIONAL, source="national-2026.yaml")
     define_categories(actor=actor, categories=CATEGORIES)
     register_model(
@@ -203,6 +221,9 @@ def regions(org, actor, make_person) -> dict[int, Region]:
     for region in regions.values():
         _plan(region, actor, make_person)
     _raise_alerts(regions.values(), actor)
+    patrol = define_duty_type(actor=actor, code="patrol", name="Street patrol")
+    for region in regions.values():
+        _duties(region, actor, make_person, patrol)
     return regions
 
 
@@ -263,6 +284,51 @@ def _raise_alerts(regions: Iterable[Region], actor: Actor) -> None:
         region.expiring = Alert.objects.get(key=f"expiring:qualification:{records[region.n].pk}")
 
 
+def _duties(
+    region: Region, actor: Actor, make_person: Callable[..., Person], patrol: DutyType
+) -> None:
+    """A patrol post of the battalion with a shift under way (the volunteer on it, not yet
+    checked in; the person checked in) and one tomorrow (a guard of the company on it); a
+    post of the second battalion with a shift tomorrow; the volunteer's unavailability."""
+    n, battalion, sibling = region.n, region.vault.unit, region.sibling_person.unit
+    region.post, far = (
+        create_post(
+            actor=actor, code=code, name=code, unit=unit, duty_type=patrol, address="Main street"
+        )
+        for code, unit in ((f"PAT-R{n}", battalion), (f"PAT-R{n}-B2", sibling))
+    )
+    now = timezone.now().replace(second=0, microsecond=0)
+    tomorrow = timezone.make_aware(
+        dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(8))
+    )
+    region.on_duty = create_shift(
+        actor=actor, post=region.post, starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=7), headcount=3,
+    )  # fmt: skip
+    region.tomorrow, region.sibling_shift = (
+        create_shift(
+            actor=actor, post=post, starts_at=tomorrow, ends_at=tomorrow + dt.timedelta(hours=8),
+            headcount=2,
+        )
+        for post in (region.post, far)
+    )  # fmt: skip
+    guard = make_person(national_id=f"VD{n}000005", given_name=f"Guard{n}", unit=region.own.unit)
+
+    def put(shift: Shift, person: Person) -> Assignment:
+        outcome = assign_person(actor=actor, shift=shift, person=person)
+        assert outcome.assignment is not None, outcome.refusals
+        return outcome.assignment
+
+    region.standing = put(region.on_duty, region.own)
+    region.checked_in = check_in(actor=actor, assignment=put(region.on_duty, region.person))
+    region.planned = put(region.tomorrow, guard)
+    region.entry = record_availability(
+        actor=Actor.for_user(region.users["volunteer"]), person=region.own, kind="unavailable",
+        starts_at=now + dt.timedelta(days=30), ends_at=now + dt.timedelta(days=31),
+        reason="exams",
+    )  # fmt: skip
+
+
 # The table ----------------------------------------------------------------------------------
 
 
@@ -295,6 +361,8 @@ PEOPLE_CHANGERS = ("hq_staff", "regional_admin", "commander")
 SECOND_FACTOR = ("hq_staff", "regional_admin", "armorer")
 REGION_PLANNERS = ("hq_staff", "regional_admin")  # people.change over the whole region
 PLANNERS_HERE = ("regional_admin", "commander")  # people.change over part of one region
+TYPE_DEFINERS = ("hq_staff", "regional_admin")  # units.change: duty types
+SELF_OR_MANAGERS = (*PEOPLE_CHANGERS, "volunteer")  # a volunteer's own check-in, availability
 APPROVED_AGAIN = only(200, *REGION_PLANNERS, others=404, auditor=403, vetting_officer=403)
 
 
@@ -352,6 +420,16 @@ def alert_pages(name: str, method: str) -> list[Case]:
         expected["volunteer"] = 403
         cases.append(Case(name, expected, target, method, writes=method == "post"))
     return cases
+
+
+def duty_actions(name: str, done: tuple[str, ...], sees: tuple[str, ...]) -> list[Case]:
+    """A duty action (POST) on a shift or an assignment of the battalion's post: done by
+    `done` and refused to the others of `sees` who see the record; on the other region's,
+    done by HQ staff alone (people.change everywhere), refused to the auditor."""
+    return [
+        post(name, acting(done, sees), "here", writes=True),
+        post(name, acting(("hq_staff",), EVERYTHING), "there", writes=True),
+    ]
 
 
 def person_form(name: str, changers: tuple[str, ...], sibling: tuple[str, ...]) -> list[Case]:
@@ -477,6 +555,63 @@ PAGES: list[Case] = [
     ),
     post("web:planning-plan-withdraw", acting(("hq_staff",), EVERYTHING), "there", writes=True),
     Case("web:planning-tasks", expect(200)),
+    # Duties (muster.duties.services.common): managed by people.change over the post's unit;
+    # the volunteer sees the shifts they stand, checks in and keeps their own availability;
+    # the others who see a record read it. The week of a unit (for a unit and week: the
+    # record's), a volunteer going to their own shifts.
+    Case("web:duties", expect(200, volunteer=302)),
+    Case("web:duties", expect(200, volunteer=302), "here"),
+    Case("web:duties", only(200, *SEE_REGION_PEOPLE, others=404, volunteer=302), "sibling"),
+    Case("web:duties", only(200, *EVERYTHING, others=404, volunteer=302), "there"),
+    # A shift's page: the one under way, which the volunteer stands.
+    Case("web:duty-shift", expect(200), "here"),
+    Case("web:duty-shift", only(200, *SEE_REGION_PEOPLE, others=404), "sibling"),
+    Case("web:duty-shift", only(200, *EVERYTHING, others=404), "there"),
+    # Planning: the suggested roster (the candidate on tomorrow's shift), shifts, posts, types.
+    Case("web:duty-suggest", only(200, *PEOPLE_CHANGERS), "here"),
+    Case("web:duty-suggest", only(200, "hq_staff", **dict.fromkeys(PLANNERS_HERE, 404)), "there"),
+    post("web:duty-suggest", only(302, *PEOPLE_CHANGERS), "here", writes=True),
+    post(
+        "web:duty-suggest",
+        only(302, "hq_staff", **dict.fromkeys(PLANNERS_HERE, 404)),
+        "there",
+        writes=True,
+    ),
+    Case("web:duty-shift-new", only(200, *PEOPLE_CHANGERS)),
+    post("web:duty-shift-new", only(302, *PEOPLE_CHANGERS), "here", writes=True),
+    # The other region's post is no choice of theirs: the form says so.
+    post("web:duty-shift-new", only(200, *PLANNERS_HERE, hq_staff=302), "there", writes=True),
+    Case("web:duty-posts", expect(200, volunteer=403)),
+    post("web:duty-posts", only(302, *PEOPLE_CHANGERS), "here", writes=True),
+    post("web:duty-posts", only(200, *PLANNERS_HERE, hq_staff=302), "there", writes=True),
+    post("web:duty-type-new", only(302, *TYPE_DEFINERS), writes=True),
+    # On a shift: tomorrow's (the volunteer is not on it) is staffed and cancelled; the second
+    # battalion's is the region's, not the battalion's.
+    *duty_actions("web:duty-assign", PEOPLE_CHANGERS, SEE_PEOPLE),
+    post("web:duty-assign", acting(REGION_PLANNERS, SEE_REGION_PEOPLE), "sibling", writes=True),
+    *duty_actions("web:duty-shift-cancel", PEOPLE_CHANGERS, SEE_PEOPLE),
+    # On an assignment: the guard's tomorrow, taken off; the volunteer's under way, checked in
+    # by them or a manager, and a no-show only by a manager; the person's, checked in: checked
+    # out, corrected, and a rifle issued for it (the armorer's, the commander second).
+    *duty_actions("web:duty-unassign", PEOPLE_CHANGERS, SEE_PEOPLE),
+    *duty_actions("web:duty-check-in", SELF_OR_MANAGERS, SEE_PEOPLE),
+    *duty_actions("web:duty-no-show", PEOPLE_CHANGERS, (*SEE_PEOPLE, "volunteer")),
+    *duty_actions("web:duty-check-out", PEOPLE_CHANGERS, SEE_PEOPLE),
+    *duty_actions("web:duty-correct", PEOPLE_CHANGERS, SEE_PEOPLE),
+    post("web:duty-issue", only(302, "armorer"), "here", writes=True),
+    post("web:duty-issue", only(404, "armorer"), "there", writes=True),
+    # A volunteer's own shifts, availability and calendar ("": no ?person=, their own;
+    # a target: the volunteer's, asked for by id).
+    Case("web:my-shifts", expect(200)),
+    Case("web:duty-availability", expect(200)),  # the others have no record of their own
+    Case("web:duty-availability", expect(200), "here"),
+    Case("web:duty-availability", only(200, *EVERYTHING, others=404), "there"),
+    post("web:duty-availability", expect(200, volunteer=302), writes=True),
+    *duty_actions("web:duty-availability", SELF_OR_MANAGERS, SEE_PEOPLE),
+    *duty_actions("web:duty-availability-withdraw", SELF_OR_MANAGERS, SEE_PEOPLE),
+    Case("web:duty-calendar", only(200, "volunteer", others=404)),
+    Case("web:duty-calendar", expect(200), "here"),
+    Case("web:duty-calendar", only(200, *EVERYTHING, others=404), "there"),
 ]
 
 
@@ -493,6 +628,20 @@ def _alert(region: Region, target: str) -> Alert:
 
 def _plan_of(region: Region, target: str) -> AllocationPlan:
     return region.region_plan if target == "region" else region.plan
+
+
+def _shift_of(region: Region, target: str) -> Shift:
+    """The shift a page asks for: the one under way, or the second battalion's."""
+    return region.sibling_shift if target == "sibling" else region.on_duty
+
+
+def _planned_of(region: Region, target: str) -> Shift:
+    """The shift an action plans: tomorrow's at the post, or the second battalion's."""
+    return region.sibling_shift if target == "sibling" else region.tomorrow
+
+
+def _week_of(shift: Shift) -> dict[str, str]:
+    return {"unit": shift.post.unit.code, "week": iso_week(timezone.localdate(shift.starts_at))}
 
 
 def _variance(region: Region) -> Any:
@@ -547,6 +696,24 @@ ARGS: dict[str, Callable[[Region, str], dict[str, Any]]] = {
     "web:planning-plan": lambda r, t: {"pk": _plan_of(r, t).pk},
     "web:planning-plan-approve": lambda r, t: {"pk": _plan_of(r, t).pk},
     "web:planning-plan-withdraw": lambda r, t: {"pk": _plan_of(r, t).pk},
+    "web:duty-shift": lambda r, t: {"pk": _shift_of(r, t).pk},
+    "web:duty-assign": lambda r, t: {"pk": _planned_of(r, t).pk},
+    "web:duty-shift-cancel": lambda r, t: {"pk": r.tomorrow.pk},
+    "web:duty-unassign": lambda r, t: {"pk": r.planned.pk},
+    "web:duty-check-in": lambda r, t: {"pk": r.standing.pk},
+    "web:duty-no-show": lambda r, t: {"pk": r.standing.pk},
+    "web:duty-check-out": lambda r, t: {"pk": r.checked_in.pk},
+    "web:duty-correct": lambda r, t: {"pk": r.checked_in.pk},
+    "web:duty-issue": lambda r, t: {"pk": r.checked_in.pk},
+    "web:duty-availability-withdraw": lambda r, t: {"pk": r.entry.pk},
+}
+
+# The query of a GET, for pages about a unit's week or a person named by id (a target).
+QUERY: dict[str, Callable[[Region, str], dict[str, Any]]] = {
+    "web:duties": lambda r, t: _week_of(_shift_of(r, t)) if t else {},
+    "web:duty-suggest": lambda r, t: _week_of(r.tomorrow),
+    "web:duty-availability": lambda r, t: {"person": r.own.pk} if t else {},
+    "web:duty-calendar": lambda r, t: {"person": r.own.pk} if t else {},
 }
 
 
@@ -564,6 +731,18 @@ def _draft_policy() -> str:
 
 
 DRAFT = _draft_policy()
+
+
+def _local(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%dT%H:%M}"
+
+
+def _leave(r: Region, t: str) -> dict[str, Any]:
+    """Leave in three weeks, for the volunteer (by id when the case has a target)."""
+    starts = timezone.now() + dt.timedelta(days=20)
+    data = {"kind": "leave", "starts_at": _local(starts), "ends_at": _local(starts + dt.timedelta(days=2)),
+            "reason": "holiday"}  # fmt: skip
+    return {**data, "person": r.own.pk} if t else data
 
 
 def _resolve_data(r: Region) -> dict[str, str]:
@@ -624,6 +803,40 @@ DATA: dict[str, Callable[[Region, str], dict[str, Any]]] = {
     },
     "web:planning-plan-new": lambda r, t: {"site": r.vault.code, "category": "firearm"},
     "web:planning-plan-withdraw": lambda r, t: {"reason": "replanned"},
+    "web:duty-suggest": lambda r, t: {
+        **_week_of(r.tomorrow),
+        "pair": f"{r.tomorrow.pk}:{r.candidate.pk}",
+    },
+    "web:duty-shift-new": lambda r, t: {
+        "post": r.post.pk,
+        "day": (timezone.localdate() + dt.timedelta(days=2)).isoformat(),
+        "start": "08:00",
+        "end": "16:00",
+        "days": 1,
+        "headcount": 1,
+    },
+    "web:duty-posts": lambda r, t: {
+        "post-code": f"NEW-R{r.n}",
+        "post-name": "Bridge",
+        "post-unit": r.vault.unit.code,
+        "post-duty_type": "patrol",
+        "post-address": "Bridge road",
+    },
+    "web:duty-type-new": lambda r, t: {"type-code": "escort", "type-name": "Escort"},
+    "web:duty-assign": lambda r, t: {
+        "person": (r.sibling_person if t == "sibling" else r.candidate).national_id
+    },
+    "web:duty-shift-cancel": lambda r, t: {"cancel-reason": "bridge closed"},
+    "web:duty-unassign": lambda r, t: {"reason": "sick"},
+    "web:duty-no-show": lambda r, t: {"reason": ""},
+    "web:duty-correct": lambda r, t: {"to_state": "assigned", "reason": "was there, radio log"},
+    "web:duty-issue": lambda r, t: {
+        "serials": r.items[4].serial,
+        "second_username": r.users["commander"].username,
+        "second_password": PASSWORD,
+    },
+    "web:duty-availability": _leave,
+    "web:duty-availability-withdraw": lambda r, t: {"reason": "plans changed"},
 }
 
 
@@ -694,9 +907,10 @@ def _request(case: Case, user: User | None, here: Region, there: Region) -> Answ
     if user is not None:
         client.force_login(user)
     data = DATA.get(case.name, lambda r, t: {})(region, case.target)
+    query = QUERY.get(case.name, lambda r, t: {})(region, case.target)
     with transaction.atomic():
         before = JournalEntry.objects.count()
-        response = client.post(url, data) if case.method == "post" else client.get(url)
+        response = client.post(url, data) if case.method == "post" else client.get(url, query)
         if response.streaming:
             body = b"".join(response.streaming_content).decode("utf-8-sig")
         else:
@@ -715,7 +929,10 @@ LISTED_ON = {
     "web:incident": ("web:incidents",),
     "web:alert": ("web:alerts",),
     "web:planning-plan": ("web:planning-plans",),
+    "web:duty-shift": ("web:duties",),
 }
+# Lists of one unit's records, asked for with the record's target (the week of its unit).
+BY_TARGET = {"web:duties"}
 
 
 def _marker(name: str, case: Case, here: Region, there: Region) -> str:
@@ -756,7 +973,7 @@ def test_each_page_answers_each_role_as_the_roles_table_says(regions, role, sett
             marker = _marker(case.name, case, here, there)
             shown = answers[(case.name, case.target, "get")].status == 200
             for listing in LISTED_ON[case.name]:
-                page = answers[(listing, "", "get")]
+                page = answers[(listing, case.target if listing in BY_TARGET else "", "get")]
                 if page.status == 200 and (marker in page.body) != shown:
                     state = "shows" if marker in page.body else "does not show"
                     wrong.append(

@@ -1,18 +1,13 @@
 """The duty pages, role by role: the commander's week with its gaps, the suggested roster
 accepted, a shift's page with a refusal and its reasons, a volunteer's shifts with check-in,
-availability, the calendar file; and the roles × pages matrix.
-
-PAGE_EXPECTATIONS gives, for each URL name of the duty pages, the status each role gets on
-the record of its own region (tests/db/test_page_access.py's roles), with PAGE_METHODS naming
-the pages that are POST-only actions; OTHER_REGION the status for a record of the other
-region. The world is role_world (conftest.py)."""
+availability, the calendar file. The world is role_world (conftest.py). What each role gets on
+each page, in two regions, is tests/db/test_page_access.py's."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from duty_helpers import at, monday
@@ -22,157 +17,6 @@ from muster.duties.models import Assignment, Availability
 from muster.duties.selectors import iso_week
 from muster.duties.services import create_shift
 from muster.journal.models import JournalEntry
-
-ROLES = (
-    "anonymous",
-    "hq_staff",
-    "auditor",
-    "regional_admin",
-    "commander",
-    "vetting_officer",
-    "armorer",
-    "volunteer",
-)
-USERNAMES = {
-    "hq_staff": "hq",
-    "auditor": "auditor",
-    "regional_admin": "admin1",
-    "commander": "commander",
-    "vetting_officer": "vet",
-    "armorer": "armorer",
-    "volunteer": "vol",
-}
-MANAGERS = ("hq_staff", "regional_admin", "commander")
-
-
-def expect(default: int, *, anonymous: int = 302, **roles: int) -> dict[str, int]:
-    return {"anonymous": anonymous, **dict.fromkeys(ROLES[1:], default), **roles}
-
-
-def only(status: int, *roles: str, others: int = 403, **more: int) -> dict[str, int]:
-    return expect(others, **dict.fromkeys(roles, status), **more)
-
-
-PAGE_EXPECTATIONS: dict[str, dict[str, int]] = {
-    "web:duties": expect(200, volunteer=302),  # a volunteer goes to their own shifts
-    "web:duty-suggest": only(200, *MANAGERS),
-    "web:duty-shift-new": only(200, *MANAGERS),
-    "web:duty-shift": expect(200),  # a shift the volunteer stands
-    "web:duty-assign": only(302, *MANAGERS),
-    "web:duty-shift-cancel": only(302, *MANAGERS, volunteer=404),  # a shift they do not stand
-    # another volunteer's assignment: not found for the volunteer, refused to the readers
-    "web:duty-unassign": only(302, *MANAGERS, volunteer=404),
-    "web:duty-check-in": only(302, *MANAGERS, "volunteer"),  # the volunteer's own
-    "web:duty-check-out": only(302, *MANAGERS, volunteer=404),
-    "web:duty-no-show": only(302, *MANAGERS, volunteer=404),
-    "web:duty-correct": only(302, *MANAGERS, volunteer=404),
-    "web:duty-issue": only(302, "armorer"),
-    "web:duty-posts": expect(200, volunteer=403),
-    "web:duty-type-new": only(302, "hq_staff", "regional_admin"),
-    "web:my-shifts": expect(200),
-    "web:duty-availability": expect(200),
-    "web:duty-availability-withdraw": only(302, *MANAGERS, "volunteer"),  # the volunteer's own
-    "web:duty-calendar": only(200, "volunteer", others=404),  # only their account has a record
-}
-PAGE_METHODS = dict.fromkeys(
-    (
-        "web:duty-assign",
-        "web:duty-shift-cancel",
-        "web:duty-unassign",
-        "web:duty-check-in",
-        "web:duty-check-out",
-        "web:duty-no-show",
-        "web:duty-correct",
-        "web:duty-issue",
-        "web:duty-type-new",
-        "web:duty-availability-withdraw",
-    ),
-    "post",
-)
-OTHER_REGION: dict[str, dict[str, int]] = {
-    "web:duty-shift": only(200, "hq_staff", "auditor", others=404),
-    "web:duty-assign": only(302, "hq_staff", others=404, auditor=403),
-}
-
-
-def request_for(world: Any, name: str, other: bool = False) -> tuple[str, dict[str, Any]]:
-    """The URL and the form data of a complete, valid request to page `name`."""
-    w = world
-    shift = w.there if other else w.soon
-    args: dict[str, dict[str, Any]] = {
-        "web:duty-shift": {"pk": shift.pk},
-        "web:duty-assign": {"pk": shift.pk},
-        "web:duty-shift-cancel": {"pk": w.started.pk},
-        "web:duty-unassign": {"pk": w.waiting.pk},
-        "web:duty-check-in": {"pk": w.own.pk},
-        "web:duty-check-out": {"pk": w.checked_in.pk},
-        "web:duty-no-show": {"pk": w.waiting.pk},
-        "web:duty-correct": {"pk": w.no_show.pk},
-        "web:duty-issue": {"pk": w.own.pk},
-        "web:duty-availability-withdraw": {"pk": w.entry.pk},
-    }
-    data: dict[str, dict[str, Any]] = {
-        "web:duty-assign": {"person": "VD60000002"},
-        "web:duty-shift-cancel": {"cancel-reason": "bridge closed"},
-        "web:duty-unassign": {"reason": "sick"},
-        "web:duty-no-show": {"reason": ""},
-        "web:duty-correct": {"to_state": "assigned", "reason": "was there, radio log"},
-        "web:duty-issue": {"serials": "RAD-1"},
-        "web:duty-type-new": {"type-code": "escort", "type-name": "Escort"},
-        "web:duty-availability-withdraw": {"reason": "plans changed"},
-    }
-    url = reverse(name, kwargs=args.get(name, {}))
-    if name == "web:duty-suggest":
-        url += "?unit=R1-B1"
-    return url, data.get(name, {})
-
-
-def client_for(world: Any, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(world.users[USERNAMES[role]])
-    return client
-
-
-def walk(world: Any, expectations: dict[str, dict[str, int]], other: bool = False) -> None:
-    got: dict[tuple[str, str], int] = {}
-    wanted: dict[tuple[str, str], int] = {}
-    for role in ROLES:
-        client = client_for(world, role)
-        for name, statuses in expectations.items():
-            url, data = request_for(world, name, other)
-            before = JournalEntry.objects.count()
-            with transaction.atomic():
-                if PAGE_METHODS.get(name) == "post":
-                    response = client.post(url, data)
-                else:
-                    response = client.get(url)
-                if response.status_code >= 400 and PAGE_METHODS.get(name) == "post":
-                    assert JournalEntry.objects.count() == before, (name, role)
-                transaction.set_rollback(True)
-            got[(name, role)] = response.status_code
-            wanted[(name, role)] = statuses[role]
-    assert got == wanted
-
-
-def test_every_duty_page_has_an_expectation():
-    from muster.web.duty_urls import urlpatterns
-
-    names = {f"web:{p.name}" for p in urlpatterns}
-    assert names == set(PAGE_EXPECTATIONS)
-    for statuses in [*PAGE_EXPECTATIONS.values(), *OTHER_REGION.values()]:
-        assert set(statuses) == set(ROLES)
-
-
-def test_each_role_gets_what_the_table_says(role_world):
-    walk(role_world, PAGE_EXPECTATIONS)
-
-
-def test_a_record_of_the_other_region_is_not_found(role_world):
-    walk(role_world, OTHER_REGION, other=True)
-
-
-# --- flows -------------------------------------------------------------------------------------
 
 
 def signed_in(world: Any, username: str) -> Client:
